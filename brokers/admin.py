@@ -1,0 +1,10 @@
+from django.contrib import admin
+
+from brokers.models import BrokerAccount
+
+
+@admin.register(BrokerAccount)
+class BrokerAccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "host", "api_key_env", "product", "mode", "enabled"]
+    list_filter = ["mode", "enabled", "product"]
+    search_fields = ["name"]

@@ -1,0 +1,137 @@
+from django.contrib import admin
+
+from hedging import models
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ExecutionInline(ReadOnlyInline):
+    model = models.StrategyExecution
+    fields = ["name", "baskets", "planned_entry", "planned_exit", "status", "entered_at", "util_after_entry_pct"]
+
+
+class HedgeOrderInline(ReadOnlyInline):
+    model = models.HedgeOrder
+    fields = ["leg", "attempt", "side", "symbol", "quantity", "limit_price", "status", "average_price", "broker_order_id"]
+
+
+@admin.register(models.DailySession)
+class DailySessionAdmin(admin.ModelAdmin):
+    list_display = ["date", "account", "index_name", "expiry", "num_baskets", "budget", "auto_enabled", "status", "is_replay"]
+    list_filter = ["date", "index_name", "status", "auto_enabled", "is_replay", "account"]
+    search_fields = ["account__name", "replay_name"]
+    date_hierarchy = "date"
+    readonly_fields = ["baseline_margin", "baseline_captured_at", "created_at"]
+    inlines = [ExecutionInline]
+    fieldsets = [
+        (None, {"fields": ["account", "date", "index_name", "expiry", "status", "auto_enabled"]}),
+        ("Size and budget", {"fields": ["num_baskets", "lots_per_basket", "lot_size", "budget", "excluded_margin"]}),
+        (
+            "Thresholds and limits",
+            {
+                "fields": [
+                    "entry_trigger_pct", "entry_target_pct", "exit_trigger_pct", "lookahead_minutes",
+                    "max_hedge_cost_per_day", "cooldown_seconds", "exit_buffer_minutes",
+                ]
+            },
+        ),
+        (
+            "Strikes and orders",
+            {
+                "fields": [
+                    "min_premium", "max_premium", "min_otm_distance", "max_otm_distance",
+                    "min_exit_premium", "price_protection_pct", "order_retries",
+                ]
+            },
+        ),
+        ("Margin model", {"fields": ["margin_model", "margin_unhedged", "margin_hedged"]}),
+        ("Baseline", {"fields": ["baseline_margin", "baseline_captured_at", "created_at"]}),
+        ("Replay", {"fields": ["is_replay", "replay_name"], "classes": ["collapse"]}),
+    ]
+
+
+@admin.register(models.HedgeTransaction)
+class HedgeTransactionAdmin(admin.ModelAdmin):
+    list_display = ["decided_at", "session", "action", "origin", "hedge_baskets", "status", "cost", "latency_ms"]
+    list_filter = ["decided_at", "action", "origin", "status", "session__index_name"]
+    search_fields = ["reason", "idempotency_key", "session__account__name"]
+    date_hierarchy = "decided_at"
+    readonly_fields = [f.name for f in models.HedgeTransaction._meta.fields]
+    inlines = [HedgeOrderInline]
+
+    def has_add_permission(self, request):
+        return False  # hedges are bought through the executor, never typed in
+
+
+@admin.register(models.HedgeOrder)
+class HedgeOrderAdmin(admin.ModelAdmin):
+    list_display = ["tag", "side", "symbol", "quantity", "limit_price", "status", "average_price", "sent_at"]
+    list_filter = ["status", "side", "leg"]
+    search_fields = ["tag", "symbol", "broker_order_id"]
+    readonly_fields = [f.name for f in models.HedgeOrder._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(models.StrategyExecution)
+class StrategyExecutionAdmin(admin.ModelAdmin):
+    list_display = ["name", "session", "baskets", "planned_entry", "status", "entered_at", "util_after_entry_pct", "confirmed"]
+    list_filter = ["status", "session__date", "session__index_name"]
+    search_fields = ["name"]
+
+
+@admin.register(models.ActiveHedge)
+class ActiveHedgeAdmin(admin.ModelAdmin):
+    list_display = ["symbol", "session", "option_type", "strike", "quantity", "entry_price", "status", "opened_at"]
+    list_filter = ["status", "option_type", "session__date", "session__index_name"]
+    search_fields = ["symbol"]
+
+
+@admin.register(models.MarginConstant)
+class MarginConstantAdmin(admin.ModelAdmin):
+    list_display = ["index_name", "dte", "unhedged", "hedged"]
+    list_filter = ["index_name"]
+
+
+@admin.register(models.ExchangeHoliday)
+class ExchangeHolidayAdmin(admin.ModelAdmin):
+    list_display = ["date", "exchange", "description"]
+    list_filter = ["exchange", "date"]
+    search_fields = ["description"]
+
+
+@admin.register(models.MarginSnapshot)
+class MarginSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["taken_at", "session", "used_margin", "utilisation_pct", "open_baskets", "hedges_held"]
+    list_filter = ["taken_at", "session__index_name"]
+
+
+@admin.register(models.Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "session", "level", "kind", "delivery", "attempts"]
+    list_filter = ["level", "kind", "delivery", "created_at"]
+    search_fields = ["text"]
+
+
+@admin.register(models.Control)
+class ControlAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "changed_at", "changed_by"]
+    readonly_fields = ["changed_at", "changed_by"]
+
+    def has_add_permission(self, request):
+        return not models.Control.objects.exists()
+
+    def save_model(self, request, obj, form, change):
+        obj.changed_by = request.user
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,30 @@
+from django import forms
+
+from schedules.models import WEEKDAYS, StrategySchedule
+
+
+class WeekdaysField(forms.TypedMultipleChoiceField):
+    """Checkboxes for Monday–Friday, stored as the model's bit mask."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.pop("max_value", None)
+        kwargs.pop("min_value", None)
+        super().__init__(choices=[(i, day) for i, day in enumerate(WEEKDAYS)], coerce=int, **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, int):
+            return [i for i in range(len(WEEKDAYS)) if value & (1 << i)]
+        return value
+
+    def clean(self, value):
+        return sum(1 << day for day in set(super().clean(value)))
+
+
+class StrategyScheduleForm(forms.ModelForm):
+    weekdays = WeekdaysField(label="Weekdays")
+
+    class Meta:
+        model = StrategySchedule
+        fields = ["account", "index_name", "name", "entry_time", "exit_time", "baskets", "weekdays", "enabled", "notes"]

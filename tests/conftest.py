@@ -1,0 +1,10 @@
+import pytest
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    """The suite is meant for PostgreSQL: refuse to pass on SQLite by accident."""
+    if connection.vendor != "postgresql" and any("django_db" in item.keywords for item in items):
+        raise pytest.UsageError(
+            "Tests need PostgreSQL: run bin/test, or set DATABASE_URL=postgres://postgres@127.0.0.1:5432/autohedge"
+        )
