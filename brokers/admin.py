@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from brokers.models import BrokerAccount
 
@@ -8,3 +9,4 @@ class BrokerAccountAdmin(admin.ModelAdmin):
     list_display = ["name", "host", "api_key_env", "product", "mode", "enabled"]
     list_filter = ["mode", "enabled", "product"]
     search_fields = ["name"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "http"}}  # OpenAlgo usually runs on plain http locally

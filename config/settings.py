@@ -90,7 +90,6 @@ DATABASES = {
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_autohedge")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 LANGUAGE_CODE = "en-in"
 TIME_ZONE = "Asia/Kolkata"

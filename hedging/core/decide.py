@@ -1,0 +1,328 @@
+"""One tick's decision: given the state, the settings and a margin model, buy hedge
+baskets, exit some, or do nothing — with the alerts that go with it.
+
+Pure: no Django, no HTTP, no clock of its own. The market (spot and option quotes) is
+asked for only when a buy is due, through the `market` callable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+from hedging.core.margin import ConstantsMargin, one_decimal, utilisation_pct
+from hedging.core.settings import HedgeSettings
+from hedging.core.strikes import TICK, Benefit, HedgePick, NoEligibleStrike, OptionQuote, choose_hedge, limit_price
+
+BUY, EXIT = "BUY", "EXIT"
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    at: datetime
+    baskets: int
+
+
+@dataclass(frozen=True)
+class HeldLeg:
+    symbol: str
+    option_type: str
+    strike: Decimal
+    quantity: int
+    bid: Decimal | None  # None: no live bid
+
+
+@dataclass(frozen=True)
+class TickState:
+    now: datetime
+    budget: Decimal
+    used_margin: Decimal  # U: intraday, baseline and exclusions already taken off
+    open_baskets: int  # N
+    hedges_held: int  # H, whole hedge baskets
+    pending_entries: tuple[Entry, ...]  # today's enabled entries not entered yet
+    basket_quantity: int  # lots_per_basket × lot_size: one leg of one basket
+    spent_today: Decimal = Decimal(0)
+    last_action_at: datetime | None = None
+    held_legs: tuple[HeldLeg, ...] = ()
+
+
+@dataclass(frozen=True)
+class Market:
+    spot: Decimal
+    quotes: Sequence[OptionQuote]
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str
+    level: str  # info, warning, critical
+    text: str
+    dedupe_key: str = ""  # non-empty: at most once per session
+
+
+@dataclass(frozen=True)
+class OrderLeg:
+    symbol: str
+    option_type: str
+    strike: Decimal
+    side: str  # BUY or SELL
+    quantity: int
+    expected_price: Decimal  # the ask (buy) or bid (sell) the decision was priced at
+    limit_price: Decimal
+    mbpr: Decimal | None = None
+    runner_up_mbpr: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str | None  # BUY, EXIT or None
+    reason: str
+    hedge_baskets: int = 0
+    for_entries: tuple[str, ...] = ()
+    util_before_pct: Decimal | None = None
+    util_projected_pct: Decimal | None = None
+    util_after_pct: Decimal | None = None
+    expected_cost: Decimal = Decimal(0)
+    legs: tuple[OrderLeg, ...] = ()
+    alerts: tuple[Alert, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class BuyNeed:
+    entries: tuple[Entry, ...]
+    baskets: int  # K
+    projected: Decimal  # U_proj
+    hedge_baskets: int  # the smallest h reaching the target, or all that help
+    reaches_target: bool
+
+
+def upcoming(state: TickState, lookahead_minutes: int) -> tuple[Entry, ...]:
+    """Entries in (now, now + lookahead]."""
+    horizon = state.now + timedelta(minutes=lookahead_minutes)
+    return tuple(e for e in state.pending_entries if state.now < e.at <= horizon)
+
+
+def projected(state: TickState, model: ConstantsMargin, extra_baskets: int, extra_hedges: int = 0) -> Decimal:
+    n, h = state.open_baskets, state.hedges_held
+    return state.used_margin + model.basket_margin(n + extra_baskets, h + extra_hedges) - model.basket_margin(n, h)
+
+
+def pct(state: TickState, used: Decimal) -> Decimal:
+    return utilisation_pct(used, state.budget)
+
+
+def buy_need(state: TickState, settings: HedgeSettings, model: ConstantsMargin) -> BuyNeed | None:
+    entries = upcoming(state, settings.lookahead_minutes)
+    k = sum(e.baskets for e in entries)
+    if not k:
+        return None
+    projection = projected(state, model, k)
+    if pct(state, projection) <= settings.entry_trigger_pct:
+        return None
+    target = settings.entry_target_pct * state.budget / 100
+    useful = max(state.open_baskets + k - state.hedges_held, 0)  # hedges beyond N + K save nothing
+    for h in range(1, useful + 1):
+        if projected(state, model, k, h) <= target:
+            return BuyNeed(entries, k, projection, h, True)
+    return BuyNeed(entries, k, projection, useful, False)
+
+
+def cooldown_left(state: TickState, settings: HedgeSettings) -> float:
+    if state.last_action_at is None:
+        return 0.0
+    elapsed = (state.now - state.last_action_at).total_seconds()
+    return max(settings.cooldown_seconds - elapsed, 0.0)
+
+
+def affordable(wanted: int, cost_per_basket: Decimal, spent: Decimal, cap: Decimal) -> int:
+    """How many of `wanted` hedge baskets keep today's spend within the cap."""
+    room = cap - spent
+    if room <= 0:
+        return 0
+    if cost_per_basket <= 0:
+        return wanted
+    return min(wanted, int((room / cost_per_basket).to_integral_value(rounding=ROUND_FLOOR)))
+
+
+def decide(
+    state: TickState,
+    settings: HedgeSettings,
+    model: ConstantsMargin,
+    market: Callable[[], Market],
+    benefit: Benefit | None = None,
+) -> Decision:
+    """The automatic decision of one tick. Market hours, holidays and the kill switches
+    are the caller's gate; cooldown, cap and the rules are here."""
+    wait = cooldown_left(state, settings)
+    if wait:
+        return Decision(None, f"cooldown: {wait:.0f}s left")
+    need = buy_need(state, settings, model)
+    if need:
+        return buy_decision(state, settings, model, need, market, benefit)
+    return exit_decision(state, settings, model) or Decision(None, "no entry needs a hedge")
+
+
+def entry_label(entries: Sequence[Entry]) -> str:
+    return ", ".join(f"{e.name} at {e.at:%H:%M}" for e in entries)
+
+
+def buy_decision(
+    state: TickState,
+    settings: HedgeSettings,
+    model: ConstantsMargin,
+    need: BuyNeed,
+    market: Callable[[], Market],
+    benefit: Benefit | None,
+) -> Decision:
+    names = tuple(e.name for e in need.entries)
+    key = ",".join(names)
+    before, proj = pct(state, state.used_margin), pct(state, need.projected)
+    reason = f"{entry_label(need.entries)}: projected {one_decimal(proj)}% > {one_decimal(settings.entry_trigger_pct)}%"
+    common = dict(for_entries=names, util_before_pct=before, util_projected_pct=proj)
+    if not need.hedge_baskets:
+        text = f"{reason}; every basket is hedged already, the entry will breach the budget"
+        return Decision(None, text, alerts=(Alert("breach_unavoidable", "critical", text, f"breach:{key}"),), **common)
+
+    view = market()
+    pick = choose_hedge(view.quotes, view.spot, settings, state.basket_quantity, benefit or flat_benefit(model))
+    if isinstance(pick, NoEligibleStrike):
+        text = f"{reason}; {pick.reason()}"
+        return Decision(None, text, alerts=(Alert("no_eligible_strike", "critical", text, f"no_strike:{key}"),), **common)
+    if benefit:  # per-strike model: the chosen strikes set what a hedge basket saves
+        model = model.with_saving(pick.saving_per_basket())
+        need = buy_need(state, settings, model) or need
+
+    alerts: list[Alert] = []
+    wanted = need.hedge_baskets
+    cost = pick.cost_per_basket(state.basket_quantity)
+    h = affordable(wanted, cost, state.spent_today, settings.max_hedge_cost_per_day)
+    if not need.reaches_target:
+        after_all = pct(state, projected(state, model, need.baskets, wanted))
+        text = (
+            f"{reason}; even {wanted} hedge basket(s) leave {one_decimal(after_all)}% "
+            f"> target {one_decimal(settings.entry_target_pct)}%: the entry will breach the budget"
+        )
+        alerts.append(Alert("breach_unavoidable", "critical", text, f"breach:{key}"))
+    if h < wanted:
+        text = (
+            f"{reason}; the daily cap ₹{settings.max_hedge_cost_per_day} (spent ₹{state.spent_today}) allows "
+            f"{h} of {wanted} hedge basket(s) at ₹{cost} each: shortfall {wanted - h}"
+        )
+        alerts.append(Alert("cap_reached", "critical", text, f"cap:{key}"))
+    if not h:
+        return Decision(None, reason, alerts=tuple(alerts), **common)
+
+    quantity = h * state.basket_quantity
+    legs = tuple(
+        OrderLeg(
+            symbol=leg.quote.symbol,
+            option_type=leg.quote.option_type,
+            strike=leg.quote.strike,
+            side="BUY",
+            quantity=quantity,
+            expected_price=leg.quote.ask,
+            limit_price=limit_price(leg.quote.ask, settings.price_protection_pct),
+            mbpr=leg.mbpr,
+            runner_up_mbpr=leg.runner_up_mbpr,
+        )
+        for leg in (pick.ce, pick.pe)
+    )
+    return Decision(
+        BUY,
+        reason,
+        hedge_baskets=h,
+        util_after_pct=pct(state, projected(state, model, need.baskets, h)),
+        expected_cost=cost * h,
+        legs=legs,
+        alerts=tuple(alerts),
+        **common,
+    )
+
+
+def flat_benefit(model: ConstantsMargin) -> Benefit:
+    half = model.saving_per_hedge_basket() / 2
+    return lambda quote: half
+
+
+def sellable_hedges(state: TickState, settings: HedgeSettings, model: ConstantsMargin) -> int:
+    """How many hedge baskets the exit rule allows selling now (spare ones go first:
+    they change no margin, so they pass every test below before a covering one does)."""
+    if not state.hedges_held or pct(state, state.used_margin) >= settings.exit_trigger_pct:
+        return 0
+    buffer_end = state.now + timedelta(minutes=settings.exit_buffer_minutes)
+    if any(state.now < e.at <= buffer_end for e in state.pending_entries):
+        return 0
+    later = sum(e.baskets for e in state.pending_entries if e.at > state.now)
+    n, h = state.open_baskets, state.hedges_held
+    allowed = 0
+    for x in range(1, h + 1):
+        used = state.used_margin - model.basket_margin(n, h) + model.basket_margin(n, h - x)
+        if pct(state, used) >= settings.exit_trigger_pct:
+            break
+        # The rest of today's entries, with today's open baskets kept open, must not need a hedge again.
+        if later and pct(state, used + model.basket_margin(n + later, h - x) - model.basket_margin(n, h - x)) > settings.entry_trigger_pct:
+            break
+        allowed = x
+    return allowed
+
+
+def exit_legs(state: TickState, settings: HedgeSettings, hedge_baskets: int) -> tuple[OrderLeg, ...]:
+    """Legs to sell for `hedge_baskets`, best bid first; a leg under the minimum exit
+    premium is left to expire."""
+    legs: list[OrderLeg] = []
+    for option_type in ("CE", "PE"):
+        wanted = hedge_baskets * state.basket_quantity
+        held = sorted(
+            (leg for leg in state.held_legs if leg.option_type == option_type and leg.bid and leg.bid >= settings.min_exit_premium),
+            key=lambda leg: leg.bid,
+            reverse=True,
+        )
+        for leg in held:
+            if not wanted:
+                break
+            quantity = min(wanted, leg.quantity)
+            wanted -= quantity
+            legs.append(
+                OrderLeg(
+                    symbol=leg.symbol,
+                    option_type=option_type,
+                    strike=leg.strike,
+                    side="SELL",
+                    quantity=quantity,
+                    expected_price=leg.bid,
+                    limit_price=sell_limit(leg.bid, settings.price_protection_pct),
+                )
+            )
+    return tuple(legs)
+
+
+def sell_limit(bid: Decimal, protection_pct: Decimal) -> Decimal:
+    raw = bid * (1 - protection_pct / 100)
+    return max((raw / TICK).to_integral_value(rounding=ROUND_FLOOR) * TICK, TICK)
+
+
+def exit_decision(state: TickState, settings: HedgeSettings, model: ConstantsMargin) -> Decision | None:
+    x = sellable_hedges(state, settings, model)
+    if not x:
+        return None
+    legs = exit_legs(state, settings, x)
+    if not legs:
+        return None  # every leg is under the minimum exit premium: left to expire
+    n, h = state.open_baskets, state.hedges_held
+    after = state.used_margin - model.basket_margin(n, h) + model.basket_margin(n, h - x)
+    before = pct(state, state.used_margin)
+    spare = max(h - n, 0)
+    return Decision(
+        EXIT,
+        f"utilisation {one_decimal(before)}% < {one_decimal(settings.exit_trigger_pct)}%: "
+        f"{x} hedge basket(s) not needed for the rest of the day ({min(spare, x)} spare)",
+        hedge_baskets=x,
+        util_before_pct=before,
+        util_projected_pct=before,
+        util_after_pct=pct(state, after),
+        expected_cost=sum((leg.expected_price * leg.quantity for leg in legs), Decimal(0)),
+        legs=legs,
+    )

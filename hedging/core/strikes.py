@@ -1,0 +1,131 @@
+"""Choosing hedge strikes by MBPR: margin benefit per rupee of premium.
+
+MBPR of a leg = (margin that leg saves for one basket) / (its ask × one basket's
+quantity). Under the constants model each leg is credited half the hedge basket's
+saving, the same for every eligible strike, so the cheapest eligible strike wins; a
+per-strike benefit (the broker's basket margin) can make a nearer, dearer strike win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+
+from hedging.core.settings import HedgeSettings
+
+TICK = Decimal("0.05")
+
+
+@dataclass(frozen=True)
+class OptionQuote:
+    symbol: str
+    option_type: str  # "CE" or "PE"
+    strike: Decimal
+    bid: Decimal | None  # None: no live price
+    ask: Decimal | None
+    ltp: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class LegChoice:
+    quote: OptionQuote
+    mbpr: Decimal
+    runner_up: OptionQuote | None
+    runner_up_mbpr: Decimal | None
+    saving: Decimal  # margin this leg saves for one basket
+
+
+@dataclass(frozen=True)
+class HedgePick:
+    ce: LegChoice
+    pe: LegChoice
+
+    def cost_per_basket(self, quantity: int) -> Decimal:
+        """Expected premium of one hedge basket at today's asks."""
+        return (self.ce.quote.ask + self.pe.quote.ask) * quantity
+
+    def saving_per_basket(self) -> Decimal:
+        return self.ce.saving + self.pe.saving
+
+
+@dataclass(frozen=True)
+class NoEligibleStrike:
+    option_type: str
+    excluded: dict[str, int]  # rule → how many candidates it excluded
+
+    def reason(self) -> str:
+        if not self.excluded:
+            return f"no {self.option_type} strikes in the option chain"
+        parts = ", ".join(f"{count} by {rule}" for rule, count in self.excluded.items())
+        return f"no eligible {self.option_type} strike: {parts}"
+
+
+Benefit = Callable[[OptionQuote], Decimal]
+
+
+def exclusion(quote: OptionQuote, spot: Decimal, settings: HedgeSettings) -> str | None:
+    """The first rule that excludes this candidate, or None if it is eligible."""
+    distance = quote.strike - spot if quote.option_type == "CE" else spot - quote.strike
+    if distance <= 0:
+        return "not OTM"
+    if not settings.min_otm_distance <= distance <= settings.max_otm_distance:
+        return f"distance outside {settings.min_otm_distance}–{settings.max_otm_distance} points"
+    if not quote.bid or not quote.ask:
+        return "no live bid/ask"
+    if not settings.min_premium <= quote.ask <= settings.max_premium:
+        return f"premium outside ₹{settings.min_premium}–₹{settings.max_premium}"
+    return None
+
+
+def choose_leg(
+    quotes: Sequence[OptionQuote],
+    option_type: str,
+    spot: Decimal,
+    settings: HedgeSettings,
+    quantity: int,
+    benefit: Benefit,
+) -> LegChoice | NoEligibleStrike:
+    excluded: dict[str, int] = {}
+    scored: list[tuple[Decimal, Decimal, OptionQuote, Decimal]] = []
+    for quote in quotes:
+        if quote.option_type != option_type:
+            continue
+        rule = exclusion(quote, spot, settings)
+        if rule:
+            excluded[rule] = excluded.get(rule, 0) + 1
+            continue
+        saving = benefit(quote)
+        mbpr = saving / (quote.ask * quantity)
+        # Highest MBPR; on a tie the nearer strike (more protection for the same money).
+        scored.append((mbpr, -abs(quote.strike - spot), quote, saving))
+    if not scored:
+        return NoEligibleStrike(option_type, excluded)
+    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    best_mbpr, _, best, saving = scored[0]
+    runner = scored[1] if len(scored) > 1 else None
+    return LegChoice(
+        quote=best,
+        mbpr=best_mbpr,
+        runner_up=runner[2] if runner else None,
+        runner_up_mbpr=runner[0] if runner else None,
+        saving=saving,
+    )
+
+
+def choose_hedge(
+    quotes: Sequence[OptionQuote], spot: Decimal, settings: HedgeSettings, quantity: int, benefit: Benefit
+) -> HedgePick | NoEligibleStrike:
+    ce = choose_leg(quotes, "CE", spot, settings, quantity, benefit)
+    if isinstance(ce, NoEligibleStrike):
+        return ce
+    pe = choose_leg(quotes, "PE", spot, settings, quantity, benefit)
+    if isinstance(pe, NoEligibleStrike):
+        return pe
+    return HedgePick(ce=ce, pe=pe)
+
+
+def limit_price(ask: Decimal, protection_pct: Decimal) -> Decimal:
+    """The buy limit: the ask plus the price protection, rounded up to a tick."""
+    raw = ask * (1 + protection_pct / 100)
+    return (raw / TICK).to_integral_value(rounding=ROUND_CEILING) * TICK
