@@ -157,3 +157,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# The demo runs the day accelerated: every process given this spec (see
+# hedging.core.clock.AcceleratedClock.spec) shares one simulated clock. Empty: real time.
+AUTOHEDGE_CLOCK = os.environ.get("AUTOHEDGE_CLOCK", "")

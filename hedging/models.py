@@ -295,6 +295,7 @@ class HedgeOrder(models.Model):
     side = models.CharField(max_length=4, choices=Side.choices)
     quantity = models.PositiveIntegerField()
     limit_price = price()
+    expected_price = price(help_text="The ask (buy) or bid (sell) the decision was priced at.")
     mbpr = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     runner_up_mbpr = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     broker_order_id = models.CharField(max_length=64, blank=True)

@@ -1,15 +1,76 @@
-"""Celery faces of the hedging services: ids in, work claimed through the database."""
+"""Celery faces of the hedging services: ids in, work claimed through the database,
+safe to run twice. Beat fires the `_all` tasks every minute; they fan out per session."""
+
+from __future__ import annotations
+
+import time
 
 from celery import shared_task
+from django.db import transaction
+
+from hedging.models import DailySession, HedgeTransaction
+from hedging.services import orchestrator, runtime
+from hedging.services.executor import execute
+
+TICK_EXPIRES = 55  # a tick not started within its minute is dropped, never replayed late
+
+
+def active_sessions():
+    today = runtime.clock().now().date()
+    return DailySession.objects.filter(
+        date=today, status=DailySession.Status.ACTIVE, is_replay=False, account__enabled=True
+    ).values_list("pk", flat=True)
 
 
 @shared_task(name="hedging.lookahead_all")
 def lookahead_all() -> int:
-    """Per-minute tick over every active session of every enabled account."""
-    return 0
+    started = time.time()
+    ids = list(active_sessions())
+    for session_id in ids:
+        lookahead.apply_async((session_id, started), expires=TICK_EXPIRES)
+    return len(ids)
+
+
+@shared_task(name="hedging.lookahead")
+def lookahead(session_id: int, tick_started: float | None = None) -> str:
+    session = DailySession.objects.select_related("account").get(pk=session_id)
+    outcome = orchestrator.tick(session_id, runtime.ports_for(session.account), tick_started or time.time(), snapshot=False)
+    return outcome.note
 
 
 @shared_task(name="hedging.snapshot_all")
 def snapshot_all() -> int:
-    """Per-minute margin snapshot of every active session."""
-    return 0
+    ids = list(active_sessions())
+    for session_id in ids:
+        snapshot.apply_async((session_id,), expires=TICK_EXPIRES)
+    return len(ids)
+
+
+@shared_task(name="hedging.snapshot")
+def snapshot(session_id: int) -> str:
+    session = DailySession.objects.select_related("account").get(pk=session_id)
+    return orchestrator.observe(session_id, runtime.ports_for(session.account))
+
+
+@shared_task(name="hedging.execute_hedge", bind=True, max_retries=20)
+def execute_hedge(self, tx_id: int, tick_started: float | None = None) -> str:
+    tx = HedgeTransaction.objects.select_related("session__account").get(pk=tx_id)
+    tx = execute(tx_id, runtime.ports_for(tx.session.account), tick_started)
+    if tx.status == HedgeTransaction.Status.PLACED:  # an answer was lost: look again shortly
+        raise self.retry(countdown=5)
+    return tx.status
+
+
+def execute_hedge_later(tx_id: int, tick_started: float | None) -> None:
+    transaction.on_commit(lambda: execute_hedge.delay(tx_id, tick_started))
+
+
+@shared_task(name="hedging.deliver_alert", bind=True, max_retries=10)
+def deliver_alert(self, alert_id: int) -> str:
+    from hedging.services import notify
+
+    return notify.deliver(alert_id, retry=lambda seconds: self.retry(countdown=seconds))
+
+
+def deliver_alert_later(alert_id: int) -> None:
+    deliver_alert.delay(alert_id)

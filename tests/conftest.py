@@ -1,6 +1,8 @@
 import pytest
 from django.db import connection
 
+pytest_plugins = ["tests.fixtures.simbroker"]
+
 
 def pytest_collection_modifyitems(config, items):
     """The suite is meant for PostgreSQL: refuse to pass on SQLite by accident."""

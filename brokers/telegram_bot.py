@@ -1,0 +1,146 @@
+"""The Telegram command bot: /status, /pause, /resume, /today (and /help).
+
+It answers only the configured chats; a message from any other chat gets no answer at
+all and is logged without its text. The bot knows nothing of hedging: the answers come
+from a `BotHandler` (settings `TELEGRAM_BOT_HANDLER`, a dotted path to a class or
+factory that takes no arguments). It long-polls `getUpdates` at the configured base URL,
+so it runs against `brokers.telegram_sim` as well as Telegram.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Protocol
+
+from django.utils.module_loading import import_string
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes, MessageHandler, filters
+
+from brokers.telegram import DEFAULT_BASE_URL, describe_error, protect_secret, split_message
+
+logger = logging.getLogger(__name__)
+
+
+class BotHandler(Protocol):
+    """What the bot's commands answer. Methods run in a worker thread (they may use the
+    ORM) and return Telegram HTML with dynamic text escaped (see `hedging.messages`)."""
+
+    def status_text(self) -> str: ...
+
+    def pause(self, chat_id: str) -> str: ...
+
+    def resume(self, chat_id: str) -> str: ...
+
+    def today_text(self) -> str: ...
+
+
+class NotWiredHandler:
+    """Placeholder until `TELEGRAM_BOT_HANDLER` names the real handler: answers every
+    command with a notice and changes nothing."""
+
+    NOTICE = "The bot is not wired to the hedging services yet: nothing was read or changed."
+
+    def status_text(self) -> str:
+        return self.NOTICE
+
+    def pause(self, chat_id: str) -> str:
+        return self.NOTICE
+
+    def resume(self, chat_id: str) -> str:
+        return self.NOTICE
+
+    def today_text(self) -> str:
+        return self.NOTICE
+
+
+def load_handler(dotted_path: str) -> BotHandler:
+    """The handler `dotted_path` names (called with no arguments), or NotWiredHandler."""
+    if not dotted_path:
+        logger.warning("TELEGRAM_BOT_HANDLER is not set: the bot answers 'not wired yet'")
+        return NotWiredHandler()
+    return import_string(dotted_path)()
+
+
+COMMANDS = {
+    "status": "Sessions, utilisation and hedges held",
+    "pause": "Turn auto-hedge off",
+    "resume": "Turn auto-hedge on",
+    "today": "Today's hedge actions and forecast",
+    "help": "The commands",
+}
+HELP_TEXT = "\n".join(f"/{name} — {description}" for name, description in COMMANDS.items())
+
+
+def chat_filter(chat_ids: Sequence[str]) -> filters.Chat:
+    """Numeric ids, or @usernames of channels and groups."""
+    ids = [int(c) for c in chat_ids if c.lstrip("-").isdigit()]
+    usernames = [c for c in chat_ids if not c.lstrip("-").isdigit()]
+    return filters.Chat(chat_id=ids, username=usernames)
+
+
+def build_application(
+    token: str,
+    chat_ids: Sequence[str],
+    handler: BotHandler,
+    *,
+    base_url: str = DEFAULT_BASE_URL,
+) -> Application:
+    """The bot, ready for `run_polling`: commands from `chat_ids` only."""
+    if not chat_ids:
+        raise ValueError("The bot needs at least one chat id (TELEGRAM_CHAT_IDS): it answers no one else")
+    protect_secret(token)
+    app = ApplicationBuilder().token(token).base_url(base_url).post_init(_publish_commands).build()
+    allowed = chat_filter([str(c) for c in chat_ids])
+    app.add_handler(MessageHandler(~allowed, _ignore))
+    answers: dict[str, Callable[[str], str]] = {
+        "status": lambda chat_id: handler.status_text(),
+        "pause": handler.pause,
+        "resume": handler.resume,
+        "today": lambda chat_id: handler.today_text(),
+        "help": lambda chat_id: HELP_TEXT,
+    }
+    for name, answer in answers.items():
+        app.add_handler(CommandHandler(name, _command(name, answer), filters=allowed))
+    app.add_error_handler(_log_error)
+    return app
+
+
+def run_bot(token: str, chat_ids: Sequence[str], handler: BotHandler, *, base_url: str = DEFAULT_BASE_URL) -> None:
+    """Long-poll until interrupted (Ctrl-C or SIGTERM)."""
+    app = build_application(token, chat_ids, handler, base_url=base_url)
+    app.run_polling(timeout=timedelta(seconds=30), allowed_updates=[Update.MESSAGE])
+
+
+async def _publish_commands(app: Application) -> None:
+    await app.bot.set_my_commands([BotCommand(name, description) for name, description in COMMANDS.items()])
+
+
+async def _ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat, user = update.effective_chat, update.effective_user
+    # The text stays out of the log: it is a stranger's.
+    logger.warning(
+        "Ignored a message from unauthorised chat %s (user %s)", chat.id if chat else "?", user.id if user else "?"
+    )
+
+
+def _command(name: str, answer: Callable[[str], str]) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], object]:
+    async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat_id = str(update.effective_chat.id)
+        logger.info("/%s from chat %s", name, chat_id)
+        try:
+            text = await asyncio.to_thread(answer, chat_id)
+        except Exception:
+            logger.exception("/%s failed", name)
+            text = f"⚠️ /{name} failed: internal error, see the server log."
+        for part in split_message(text):
+            await update.effective_message.reply_text(part, parse_mode=ParseMode.HTML)
+
+    return callback
+
+
+async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    logger.error("Telegram bot error: %s", describe_error(context.error) if context.error else "unknown")

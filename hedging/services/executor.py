@@ -1,0 +1,395 @@
+"""HedgeExecutorService: a decision becomes orders, and the orders become hedges.
+
+Nothing lost, nothing doubled:
+- `record` writes the transaction and one order row per leg, under the decision's
+  idempotency key, before anything leaves. A duplicate decision finds the key taken.
+- `execute` claims each order row with a conditional update (new → sent) and commits
+  before the request goes out, so a second worker or a redelivered task cannot send it
+  again. An order whose answer was lost is looked up by its tag, never re-sent blind.
+- `execute` can run any number of times on one transaction: it resumes where the
+  rows say it stopped (after a crash, a timeout or a retry).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from brokers.models import OPTION_EXCHANGE
+from brokers.openalgo import OpenAlgoError, OrderPendingApproval, RateLimited
+from brokers.openalgo_types import Order, Placement
+from hedging.core.clock import Clock
+from hedging.core.decide import BUY, Decision
+from hedging.core.strikes import limit_price
+from hedging.models import ActiveHedge, DailySession, HedgeOrder, HedgeTransaction
+from hedging.services.alerts import Deliver, alert
+
+log = logging.getLogger(__name__)
+
+TX = HedgeTransaction.Status
+OS = HedgeOrder.Status
+SETTLE = timedelta(seconds=15)  # how long a lost placement may still be in flight
+
+
+@dataclass
+class Ports:
+    """What the services are given: the same code runs live, paper, demo and replay."""
+
+    clock: Clock
+    broker: object  # brokers.openalgo.OpenAlgoClient or anything answering like it
+    paper: bool
+    deliver_alert: Deliver | None = None  # None: alerts are stored only
+    dispatch: Callable[[int, float | None], None] | None = None  # None: execute inline
+    sleep: Callable[[float], None] = time.sleep
+    fill_polls: int = 6
+    poll_interval: float = 0.5
+
+
+def record(
+    session: DailySession,
+    decision: Decision,
+    key: str,
+    now: datetime,
+    origin: str = HedgeTransaction.Origin.AUTO,
+    user=None,
+) -> HedgeTransaction | None:
+    """Write the decision and its leg orders; None when the key was used already."""
+    try:
+        with transaction.atomic():
+            tx = HedgeTransaction.objects.create(
+                session=session,
+                idempotency_key=key,
+                action=decision.action,
+                origin=origin,
+                requested_by=user,
+                hedge_baskets=decision.hedge_baskets,
+                reason=decision.reason,
+                for_entries=list(decision.for_entries),
+                util_before_pct=_pct(decision.util_before_pct),
+                util_projected_pct=_pct(decision.util_projected_pct),
+                util_after_pct=_pct(decision.util_after_pct),
+                expected_cost=decision.expected_cost,
+                decided_at=now,
+            )
+            exchange = OPTION_EXCHANGE[session.index_name]
+            HedgeOrder.objects.bulk_create(
+                HedgeOrder(
+                    transaction=tx,
+                    leg=leg.option_type,
+                    tag=tag(tx, leg.option_type, 1),
+                    symbol=leg.symbol,
+                    exchange=exchange,
+                    strike=leg.strike,
+                    side=leg.side,
+                    quantity=leg.quantity,
+                    limit_price=leg.limit_price,
+                    expected_price=leg.expected_price,
+                    mbpr=_mbpr(leg.mbpr),
+                    runner_up_mbpr=_mbpr(leg.runner_up_mbpr),
+                )
+                for leg in decision.legs
+            )
+    except IntegrityError:
+        return None
+    return tx
+
+
+def tag(tx: HedgeTransaction, leg: str, attempt: int) -> str:
+    """OpenAlgo's `strategy` field: finds the order again in the broker's order book."""
+    return f"autohedge-{tx.pk}-{leg}-{attempt}"
+
+
+def _pct(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal("0.01"))
+
+
+def _mbpr(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal("0.0001"))
+
+
+def execute(tx_id: int, ports: Ports, tick_started: float | None = None) -> HedgeTransaction:
+    tx = HedgeTransaction.objects.select_related("session__account").get(pk=tx_id)
+    if tx.status not in (TX.PENDING, TX.PLACED):
+        return tx
+    for leg in sorted(set(tx.orders.values_list("leg", flat=True))):
+        run_leg(tx, leg, ports, tick_started)
+    return finish(tx, ports)
+
+
+def latest(tx: HedgeTransaction, leg: str) -> HedgeOrder:
+    return tx.orders.filter(leg=leg).order_by("-attempt").first()
+
+
+def run_leg(tx: HedgeTransaction, leg: str, ports: Ports, tick_started: float | None) -> None:
+    retries = tx.session.order_retries
+    while True:
+        order = latest(tx, leg)
+        if order.status in (OS.NEW, OS.SENT):
+            send(tx, order, ports, tick_started)
+        if order.status in (OS.OPEN, OS.PARTIAL):
+            confirm(order, ports)
+        if order.status in (OS.OPEN, OS.PARTIAL):
+            cancel(order, ports)
+        if order.status != OS.CANCELLED or order.attempt > retries:
+            return
+        remaining = order.quantity - order.filled_quantity
+        if remaining <= 0 or not retry(tx, order, remaining, ports):
+            return
+
+
+def send(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, tick_started: float | None) -> None:
+    now = ports.clock.now()
+    if order.status == OS.SENT:
+        if not reconcile(order, ports, now):
+            return
+        claimed = HedgeOrder.objects.filter(pk=order.pk, status=OS.SENT, sent_at=order.sent_at).update(sent_at=now)
+    else:
+        claimed = HedgeOrder.objects.filter(pk=order.pk, status=OS.NEW).update(status=OS.SENT, sent_at=now)
+    if not claimed:  # another worker has it
+        order.refresh_from_db()
+        return
+    order.status, order.sent_at = OS.SENT, now
+    if ports.paper:
+        _save(order, status=OS.PAPER, filled_quantity=order.quantity, average_price=order.expected_price)
+        return
+    if tick_started is not None and tx.latency_ms is None:
+        tx.latency_ms = (time.time() - tick_started) * 1000
+        HedgeTransaction.objects.filter(pk=tx.pk, latency_ms__isnull=True).update(latency_ms=tx.latency_ms)
+    place(tx, order, ports)
+
+
+def place(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, rate_limited: int = 0) -> None:
+    try:
+        outcome = ports.broker.place_order_or_find(
+            order.tag,
+            symbol=order.symbol,
+            exchange=order.exchange,
+            action=order.side,
+            quantity=order.quantity,
+            pricetype="LIMIT",
+            product=tx.session.account.product,
+            price=order.limit_price,
+        )
+    except OrderPendingApproval as pending:
+        _save(order, status=OS.FAILED, error=f"queued for approval in OpenAlgo (semi-auto), not placed: {pending.message}")
+        return
+    except RateLimited as limited:
+        if rate_limited < 2:  # refused before placing: safe to send again after the window
+            ports.sleep(limited.retry_after)
+            return place(tx, order, ports, rate_limited + 1)
+        _save(order, status=OS.FAILED, error=str(limited))
+        return
+    except OpenAlgoError as refused:
+        _save(order, status=OS.FAILED, error=str(refused))
+        return
+    if outcome.status == Placement.UNKNOWN:
+        _save(order, error=outcome.error or "answer lost; not in the order book yet")
+        return
+    _save(order, status=OS.OPEN, broker_order_id=outcome.order_id, error=outcome.error or "")
+    if outcome.order is not None:
+        apply_status(order, outcome.order)
+
+
+def reconcile(order: HedgeOrder, ports: Ports, now: datetime) -> bool:
+    """An order sent with no answer: find it by tag. True when it is safe to send
+    again (not in the book, and long enough since it left to be sure)."""
+    try:
+        found = ports.broker.orderbook().by_strategy(order.tag)
+    except OpenAlgoError as failure:
+        _save(order, error=f"reconcile: order book unreadable: {failure}")
+        return False
+    if found:
+        _save(order, status=OS.OPEN, broker_order_id=found[0].order_id)
+        apply_status(order, found[0])
+        return False
+    return order.sent_at is None or now - order.sent_at >= SETTLE
+
+
+def confirm(order: HedgeOrder, ports: Ports) -> None:
+    for poll in range(ports.fill_polls):
+        try:
+            status = ports.broker.order_status(order.broker_order_id, order.tag)
+        except OpenAlgoError as failure:
+            _save(order, error=f"order status: {failure}")
+        else:
+            apply_status(order, status)
+            if order.status not in (OS.OPEN, OS.PARTIAL):
+                return
+        if poll + 1 < ports.fill_polls:
+            ports.sleep(ports.poll_interval)
+
+
+STATUS_OF = {"complete": OS.COMPLETE, "rejected": OS.REJECTED, "cancelled": OS.CANCELLED}
+
+
+def apply_status(order: HedgeOrder, broker_order: Order) -> None:
+    status = STATUS_OF.get(broker_order.status, OS.OPEN)
+    filled = broker_order.filled_quantity
+    if filled is None:
+        filled = order.quantity if status == OS.COMPLETE else 0
+    if status == OS.OPEN and filled:
+        status = OS.PARTIAL
+    error = broker_order.rejection_reason or order.error
+    if status == OS.REJECTED and not error:
+        error = "rejected by the broker"
+    _save(
+        order,
+        status=status,
+        filled_quantity=min(filled, order.quantity),
+        average_price=broker_order.average_price if filled else order.average_price,
+        error=error or "",
+    )
+
+
+def cancel(order: HedgeOrder, ports: Ports) -> None:
+    try:
+        ports.broker.cancel_order(order.broker_order_id, order.tag)
+    except OpenAlgoError as failure:
+        _save(order, error=f"cancel: {failure}")  # filled meanwhile, most likely
+    try:
+        apply_status(order, ports.broker.order_status(order.broker_order_id, order.tag))
+    except OpenAlgoError as failure:
+        _save(order, error=f"order status after cancel: {failure}")
+
+
+def retry(tx: HedgeTransaction, order: HedgeOrder, remaining: int, ports: Ports) -> bool:
+    """A new attempt for what is left, priced off the current ask (or bid)."""
+    try:
+        (quote,) = ports.broker.multiquotes([(order.symbol, order.exchange)])
+    except (OpenAlgoError, ValueError) as failure:
+        _save(order, error=f"re-pricing: {failure}")
+        return False
+    price = quote.quote.ask if quote.quote and order.side == "BUY" else quote.quote.bid if quote.quote else None
+    if not price:
+        _save(order, error="re-pricing: no live price")
+        return False
+    protection = tx.session.price_protection_pct
+    new_limit = limit_price(price, protection) if order.side == "BUY" else max(price - price * protection / 100, Decimal("0.05"))
+    HedgeOrder.objects.create(
+        transaction=tx,
+        leg=order.leg,
+        attempt=order.attempt + 1,
+        tag=tag(tx, order.leg, order.attempt + 1),
+        symbol=order.symbol,
+        exchange=order.exchange,
+        strike=order.strike,
+        side=order.side,
+        quantity=remaining,
+        limit_price=new_limit.quantize(Decimal("0.05")),
+        expected_price=price,
+        mbpr=order.mbpr,
+        runner_up_mbpr=order.runner_up_mbpr,
+    )
+    return True
+
+
+def _save(order: HedgeOrder, **changes) -> None:
+    for name, value in changes.items():
+        setattr(order, name, value)
+    order.save(update_fields=[*changes, "updated_at"])
+
+
+FILLED = (OS.COMPLETE, OS.PARTIAL, OS.CANCELLED, OS.PAPER)
+
+
+def finish(tx: HedgeTransaction, ports: Ports) -> HedgeTransaction:
+    """Settle the transaction from its orders: cost from fills, hedges opened or
+    closed, one alert. Unresolved orders (answer lost) leave it `placed` for later."""
+    orders = list(tx.orders.all())
+    if any(o.status in (OS.NEW, OS.SENT, OS.OPEN, OS.PARTIAL) for o in orders):
+        HedgeTransaction.objects.filter(pk=tx.pk, status=TX.PENDING).update(status=TX.PLACED)
+        tx.refresh_from_db()
+        return tx
+    now = ports.clock.now()
+    with transaction.atomic():
+        locked = HedgeTransaction.objects.select_for_update().get(pk=tx.pk)
+        if locked.status not in (TX.PENDING, TX.PLACED):
+            return locked
+        filled = [o for o in orders if o.filled_quantity and o.status in FILLED]
+        for order in filled:
+            (open_hedge if tx.action == BUY else close_hedges)(tx.session, order, now)
+        locked.cost = sum((o.average_price * o.filled_quantity for o in filled), Decimal(0))
+        locked.status = settled_status(tx, orders, ports.paper)
+        locked.error = "; ".join(f"{o.leg} #{o.attempt}: {o.error}" for o in orders if o.error)[:2000]
+        locked.completed_at = now
+        locked.save(update_fields=["cost", "status", "error", "completed_at"])
+    announce(locked, ports, now)
+    return locked
+
+
+def settled_status(tx: HedgeTransaction, orders: list[HedgeOrder], paper: bool) -> str:
+    if paper:
+        return TX.PAPER
+    wanted = {o.leg: o.quantity for o in orders if o.attempt == 1}
+    got = {leg: sum(o.filled_quantity for o in orders if o.leg == leg) for leg in wanted}
+    if all(got[leg] >= wanted[leg] for leg in wanted):
+        return TX.FILLED
+    return TX.PARTIAL if any(got.values()) else TX.FAILED
+
+
+def open_hedge(session: DailySession, order: HedgeOrder, now: datetime) -> None:
+    ActiveHedge.objects.get_or_create(
+        buy_order=order,
+        defaults=dict(
+            session=session,
+            symbol=order.symbol,
+            exchange=order.exchange,
+            option_type=order.leg,
+            strike=order.strike,
+            quantity=order.filled_quantity,
+            entry_price=order.average_price,
+            opened_at=now,
+        ),
+    )
+
+
+def close_hedges(session: DailySession, order: HedgeOrder, now: datetime) -> None:
+    """Close the sold quantity, oldest hedge first; a hedge sold in part is split."""
+    if ActiveHedge.objects.filter(exit_order=order).exists():
+        return
+    left = order.filled_quantity
+    for hedge in session.hedges.select_for_update().filter(symbol=order.symbol, status=ActiveHedge.Status.OPEN).order_by("opened_at", "pk"):
+        if not left:
+            break
+        sold = min(left, hedge.quantity)
+        if sold < hedge.quantity:
+            ActiveHedge.objects.filter(pk=hedge.pk).update(quantity=F("quantity") - sold)
+            hedge.pk, hedge.quantity = None, sold  # the sold part becomes its own row
+            hedge.buy_order = None
+        hedge.status, hedge.exit_price, hedge.exit_order, hedge.closed_at = ActiveHedge.Status.CLOSED, order.average_price, order, now
+        hedge.save()
+        left -= sold
+
+
+def announce(tx: HedgeTransaction, ports: Ports, now: datetime) -> None:
+    session = tx.session
+    verb = "bought" if tx.action == BUY else "exited"
+    if tx.status in (TX.FILLED, TX.PAPER):
+        kind, level = f"hedge_{verb}", "info"
+        text = f"{tx.hedge_baskets} hedge basket(s) {verb} for ₹{tx.cost}: {tx.reason}"
+    else:
+        kind, level = "order_failed", "critical"
+        text = f"Hedge {tx.action.lower()} of {tx.hedge_baskets} basket(s) {tx.get_status_display().lower()}: {tx.error or 'no fill'}"
+    alert(session, kind, level, text, now, ports.deliver_alert)
+
+
+IN_FLIGHT = (TX.PENDING, TX.PLACED)
+
+
+def spent_today(transactions: list[HedgeTransaction]) -> Decimal:
+    """Premium paid for today's buys, from the fills, plus what buys in flight expect."""
+    return sum(
+        (tx.expected_cost if tx.status in IN_FLIGHT else tx.cost for tx in transactions if tx.action == BUY),
+        Decimal(0),
+    )
+
+
+def in_flight(transactions: list[HedgeTransaction]) -> HedgeTransaction | None:
+    return next((tx for tx in transactions if tx.status in IN_FLIGHT), None)

@@ -1,0 +1,220 @@
+"""AutoHedgeOrchestrator: one tick of one session = read state → decide → dispatch.
+
+The session row is locked for the tick (a racing tick skips it), the decision is
+written under a per-minute idempotency key, and its orders leave only after that row
+is committed: inline (replay) or through the buy/exit task (live, paper, demo).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+
+from brokers.models import SPOT_EXCHANGE
+from brokers.openalgo import OpenAlgoError
+from brokers.openalgo_types import OptionChain
+from hedging.core.calendar import is_market_open
+from hedging.core.decide import Decision, HeldLeg, Market, TickState, decide
+from hedging.core.margin import ConstantsMargin
+from hedging.core.strikes import OptionQuote
+from hedging.models import Control, DailySession, StrategyExecution
+from hedging.services import calculator, executor, monitor, scheduler
+from hedging.services.alerts import alert, raise_alert
+from hedging.services.executor import Ports
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TickOutcome:
+    session_id: int
+    note: str
+    decision: Decision | None = None
+    transaction_id: int | None = None
+
+
+def tick(session_id: int, ports: Ports, tick_started: float | None = None, snapshot: bool = True) -> TickOutcome:
+    now = ports.clock.now()
+    with transaction.atomic():
+        session = claim(session_id)
+        if session is None:
+            return TickOutcome(session_id, "busy or not active")
+        outcome = run(session, ports, now, snapshot)
+    if outcome.transaction_id:
+        dispatch(outcome.transaction_id, ports, tick_started)
+    return outcome
+
+
+def observe(session_id: int, ports: Ports) -> str:
+    """The margin monitor alone: read, move the executions, write a snapshot."""
+    now = ports.clock.now()
+    with transaction.atomic():
+        session = claim(session_id)
+        if session is None:
+            return "busy or not active"
+        seen = look(session, ports, now, snapshot=True)
+    return seen.note if isinstance(seen, TickOutcome) else "observed"
+
+
+def claim(session_id: int) -> DailySession | None:
+    """Lock the active session for this tick; None if another tick holds it. (No join:
+    the lock must not reach the account row, which the account's other sessions share.)"""
+    return (
+        DailySession.objects.select_for_update(skip_locked=True)
+        .filter(pk=session_id, status=DailySession.Status.ACTIVE)
+        .first()
+    )
+
+
+def dispatch(tx_id: int, ports: Ports, tick_started: float | None) -> None:
+    if ports.dispatch:
+        ports.dispatch(tx_id, tick_started)
+    else:
+        executor.execute(tx_id, ports, tick_started)
+
+
+@dataclass(frozen=True)
+class Seen:
+    reading: monitor.MarginReading
+    quantity: int
+    model: ConstantsMargin
+    executions: list[StrategyExecution]
+
+
+def look(session: DailySession, ports: Ports, now: datetime, snapshot: bool) -> Seen | TickOutcome:
+    if not is_market_open(now, calculator.holidays(session.index_name)):
+        return TickOutcome(session.pk, "market closed")
+    scheduler.ensure_executions(session)
+    model = calculator.margin_model(session)
+    try:
+        quantity = basket_quantity(session, ports.broker)
+        executions = scheduler.load(session)
+        reading = read_and_advance(session, executions, ports, model, quantity, now)
+    except OpenAlgoError as failure:
+        alert(session, "broker_unreachable", "critical", f"Broker unreachable: {failure}", now, ports.deliver_alert,
+              dedupe_key=f"broker:{now:%H%M}")
+        return TickOutcome(session.pk, f"broker unreachable: {failure}")
+    if snapshot:
+        monitor.snapshot(session, reading, now, scheduler.open_baskets(executions))
+    return Seen(reading, quantity, model, executions)
+
+
+def run(session: DailySession, ports: Ports, now: datetime, snapshot: bool) -> TickOutcome:
+    seen = look(session, ports, now, snapshot)
+    if isinstance(seen, TickOutcome):
+        return seen
+    transactions = list(session.transactions.order_by("decided_at"))
+    flight = executor.in_flight(transactions)
+    if flight:
+        return TickOutcome(session.pk, f"transaction {flight.pk} in flight", transaction_id=flight.pk)
+    if not (session.auto_enabled and Control.get().auto_enabled):
+        return TickOutcome(session.pk, "auto-hedge off")
+
+    settings = calculator.session_settings(session)
+    state = tick_state(session, seen, transactions, now, settings, ports.broker)
+    straddle = atm_straddle(seen.reading)
+    benefit = calculator.per_strike_benefit(session, ports.broker, straddle, seen.quantity) if straddle else None
+    decision = decide(state, settings, seen.model, lambda: market_view(session, ports.broker), benefit)
+    for item in decision.alerts:
+        raise_alert(session, item, now, ports.deliver_alert)
+    if not decision.action:
+        return TickOutcome(session.pk, decision.reason, decision)
+    tx = executor.record(session, decision, f"auto:{session.pk}:{now:%Y%m%d%H%M}", now)
+    return TickOutcome(session.pk, decision.reason, decision, tx.pk if tx else None)
+
+
+def basket_quantity(session: DailySession, broker) -> int:
+    """One leg of one basket: lots per basket × the lot size, read from the broker once."""
+    if not session.lot_size:
+        symbol = broker.option_symbol(
+            underlying=session.index_name,
+            exchange=SPOT_EXCHANGE[session.index_name],
+            expiry_date=session.expiry,
+            offset="ATM",
+            option_type="CE",
+        )
+        session.lot_size = symbol.lotsize
+        session.save(update_fields=["lot_size"])
+    return session.lots_per_basket * session.lot_size
+
+
+def read_and_advance(
+    session: DailySession, executions: list[StrategyExecution], ports: Ports, model, quantity: int, now: datetime
+) -> monitor.MarginReading:
+    """Read the broker, then move the day's executions: planned exits, due entries
+    entered (with the utilisation just after them), early stop-outs."""
+    scheduler.close_exited(executions, now)
+    due = scheduler.due_entries(executions, now)
+    was_open = scheduler.open_baskets(executions)
+    reading = monitor.read(session, ports.broker, quantity, model, was_open + sum(e.baskets for e in due), ports.paper, now)
+    for execution in due:
+        confirmed = reading.short_baskets >= scheduler.open_baskets(executions) + execution.baskets
+        scheduler.mark_entered(execution, reading.used, reading.utilisation_pct.quantize(Decimal("0.01")), confirmed)
+    if reading.short_baskets < scheduler.open_baskets(executions):
+        detect_stop_outs(executions, ports.broker, now)
+    return reading
+
+
+def detect_stop_outs(executions: list[StrategyExecution], broker, now: datetime) -> None:
+    """A portfolio bought back before its planned exit: its closing orders carry its
+    name as OpenAlgo's strategy tag."""
+    entered = {e.name for e in executions if e.status == StrategyExecution.Status.ENTERED}
+    closed = {
+        order.strategy
+        for order in broker.orderbook().orders
+        if order.strategy in entered and order.action == "BUY" and order.is_complete
+    }
+    scheduler.mark_stopped_out(executions, closed, now)
+
+
+def tick_state(session, seen: Seen, transactions, now, settings, broker) -> TickState:
+    reading = seen.reading
+    return TickState(
+        now=now,
+        budget=session.budget,
+        used_margin=reading.used,
+        open_baskets=max(scheduler.open_baskets(seen.executions), reading.short_baskets),
+        hedges_held=reading.hedges_held,
+        pending_entries=scheduler.pending_entries(session, seen.executions),
+        basket_quantity=seen.quantity,
+        spent_today=executor.spent_today(transactions),
+        last_action_at=transactions[-1].decided_at if transactions else None,
+        held_legs=held_legs(reading, settings, broker) if reading.hedges_held else (),
+    )
+
+
+def held_legs(reading: monitor.MarginReading, settings, broker) -> tuple[HeldLeg, ...]:
+    """Our hedge legs with their live bids: only worth a quote call when an exit is possible."""
+    if reading.utilisation_pct >= settings.exit_trigger_pct:
+        return tuple(HeldLeg(h.symbol, h.option_type, h.strike, h.quantity, None) for h in reading.holdings)
+    quotes = {q.symbol: q.quote for q in broker.multiquotes([(h.symbol, h.exchange) for h in reading.holdings])}
+    return tuple(
+        HeldLeg(h.symbol, h.option_type, h.strike, h.quantity, quotes[h.symbol].bid if quotes.get(h.symbol) else None)
+        for h in reading.holdings
+    )
+
+
+def atm_straddle(reading: monitor.MarginReading) -> tuple[str, str] | None:
+    """The session's short straddle symbols, for the per-strike model's margin calls."""
+    shorts = sorted(reading.positions.get("shorts", {}))
+    ce = next((s for s in shorts if s.endswith("CE")), None)
+    pe = next((s for s in shorts if s.endswith("PE")), None)
+    return (ce, pe) if ce and pe else None
+
+
+def market_view(session: DailySession, broker) -> Market:
+    chain = broker.option_chain(session.index_name, SPOT_EXCHANGE[session.index_name], session.expiry)
+    return Market(spot=chain.underlying_ltp or chain.atm_strike, quotes=chain_quotes(chain))
+
+
+def chain_quotes(chain: OptionChain) -> list[OptionQuote]:
+    quotes = []
+    for row in chain.strikes:
+        for option_type, leg in (("CE", row.ce), ("PE", row.pe)):
+            if leg is not None:
+                quotes.append(OptionQuote(leg.symbol, option_type, row.strike, leg.bid, leg.ask, leg.ltp))
+    return quotes

@@ -1,0 +1,50 @@
+"""Builds the ports a live, paper or demo run gives the services, from settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.conf import settings
+
+from brokers.models import BrokerAccount, Mode
+from brokers.openalgo import OpenAlgoClient
+from hedging.core.clock import AcceleratedClock, Clock, RealClock
+from hedging.services.executor import Ports
+
+
+@lru_cache(maxsize=4)
+def clock_from_spec(spec: str) -> Clock:
+    return AcceleratedClock.from_spec(spec) if spec else RealClock()
+
+
+def clock() -> Clock:
+    return clock_from_spec(settings.AUTOHEDGE_CLOCK)
+
+
+@lru_cache(maxsize=256)
+def _client(account: BrokerAccount, host: str, api_key: str) -> OpenAlgoClient:
+    return OpenAlgoClient.for_account(account)
+
+
+def broker_for(account: BrokerAccount) -> OpenAlgoClient:
+    """One client per account, host and key, kept for the worker's life (connection
+    reuse); a changed host or rotated key gets a new one."""
+    return _client(account, account.host, account.api_key())
+
+
+def is_paper(account: BrokerAccount) -> bool:
+    return not (account.mode == Mode.LIVE and settings.AUTOHEDGE_LIVE_TRADING)
+
+
+def ports_for(account: BrokerAccount, **overrides) -> Ports:
+    from hedging import tasks  # the Celery faces; imported late to keep services free of them
+
+    values = dict(
+        clock=clock(),
+        broker=broker_for(account),
+        paper=is_paper(account),
+        deliver_alert=tasks.deliver_alert_later,
+        dispatch=tasks.execute_hedge_later,
+    )
+    values.update(overrides)
+    return Ports(**values)
