@@ -215,8 +215,21 @@ def buy_decision(
     if not h:
         return Decision(None, reason, alerts=tuple(alerts), **common)
 
-    quantity = h * state.basket_quantity
-    legs = tuple(
+    legs = buy_legs(pick, h * state.basket_quantity, settings)
+    return Decision(
+        BUY,
+        reason,
+        hedge_baskets=h,
+        util_after_pct=pct(state, projected(state, model, need.baskets, h)),
+        expected_cost=cost * h,
+        legs=legs,
+        alerts=tuple(alerts),
+        **common,
+    )
+
+
+def buy_legs(pick: HedgePick, quantity: int, settings: HedgeSettings) -> tuple[OrderLeg, ...]:
+    return tuple(
         OrderLeg(
             symbol=leg.quote.symbol,
             option_type=leg.quote.option_type,
@@ -229,16 +242,6 @@ def buy_decision(
             runner_up_mbpr=leg.runner_up_mbpr,
         )
         for leg in (pick.ce, pick.pe)
-    )
-    return Decision(
-        BUY,
-        reason,
-        hedge_baskets=h,
-        util_after_pct=pct(state, projected(state, model, need.baskets, h)),
-        expected_cost=cost * h,
-        legs=legs,
-        alerts=tuple(alerts),
-        **common,
     )
 
 
@@ -324,5 +327,66 @@ def exit_decision(state: TickState, settings: HedgeSettings, model: ConstantsMar
         util_projected_pct=before,
         util_after_pct=pct(state, after),
         expected_cost=sum((leg.expected_price * leg.quantity for leg in legs), Decimal(0)),
+        legs=legs,
+    )
+
+
+class ActionRefused(ValueError):
+    """A manual action the limits refuse; `field` names what to change."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def manual_decision(
+    state: TickState,
+    settings: HedgeSettings,
+    model: ConstantsMargin,
+    action: str,
+    hedge_baskets: int,
+    market: Callable[[], Market],
+    requested_by: str,
+) -> Decision:
+    """A trader's own buy or exit: the same legs, cooldown and daily cap as automatic
+    ones, but no trigger. Raises ActionRefused."""
+    if hedge_baskets < 1:
+        raise ActionRefused("hedge_baskets", "must be at least 1")
+    wait = cooldown_left(state, settings)
+    if wait:
+        raise ActionRefused("non_field_errors", f"cooldown: {wait:.0f}s left before the next hedge action")
+    before = pct(state, state.used_margin)
+    n, h = state.open_baskets, state.hedges_held
+    if action == BUY:
+        view = market()
+        pick = choose_hedge(view.quotes, view.spot, settings, state.basket_quantity, flat_benefit(model))
+        if isinstance(pick, NoEligibleStrike):
+            raise ActionRefused("non_field_errors", pick.reason())
+        cost = pick.cost_per_basket(state.basket_quantity)
+        if affordable(hedge_baskets, cost, state.spent_today, settings.max_hedge_cost_per_day) < hedge_baskets:
+            raise ActionRefused(
+                "hedge_baskets",
+                f"{hedge_baskets} hedge basket(s) at ₹{cost} each would pass the daily cap "
+                f"₹{settings.max_hedge_cost_per_day} (spent ₹{state.spent_today})",
+            )
+        legs, expected, after = buy_legs(pick, hedge_baskets * state.basket_quantity, settings), cost * hedge_baskets, h + hedge_baskets
+    elif action == EXIT:
+        if hedge_baskets > h:
+            raise ActionRefused("hedge_baskets", f"only {h} hedge basket(s) held")
+        legs = exit_legs(state, settings, hedge_baskets)
+        if not legs:
+            raise ActionRefused("non_field_errors", f"every leg is under the minimum exit premium ₹{settings.min_exit_premium}")
+        expected, after = sum((leg.expected_price * leg.quantity for leg in legs), Decimal(0)), h - hedge_baskets
+    else:
+        raise ActionRefused("action", f"unknown action {action!r}")
+    used_after = state.used_margin - model.basket_margin(n, h) + model.basket_margin(n, after)
+    return Decision(
+        action,
+        f"manual {action.lower()} by {requested_by}",
+        hedge_baskets=hedge_baskets,
+        util_before_pct=before,
+        util_projected_pct=before,
+        util_after_pct=pct(state, used_after),
+        expected_cost=expected,
         legs=legs,
     )

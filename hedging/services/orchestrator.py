@@ -7,7 +7,8 @@ is committed: inline (replay) or through the buy/exit task (live, paper, demo).
 
 from __future__ import annotations
 
-import logging
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -18,15 +19,14 @@ from brokers.models import SPOT_EXCHANGE
 from brokers.openalgo import OpenAlgoError
 from brokers.openalgo_types import OptionChain
 from hedging.core.calendar import is_market_open
-from hedging.core.decide import Decision, HeldLeg, Market, TickState, decide
+from hedging.core.decide import EXIT, ActionRefused, Decision, HeldLeg, Market, TickState, decide, manual_decision
 from hedging.core.margin import ConstantsMargin
 from hedging.core.strikes import OptionQuote
-from hedging.models import Control, DailySession, StrategyExecution
+from hedging.models import Control, DailySession, HedgeTransaction, StrategyExecution
 from hedging.services import calculator, executor, monitor, scheduler
 from hedging.services.alerts import alert, raise_alert
 from hedging.services.executor import Ports
 
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -171,8 +171,10 @@ def detect_stop_outs(executions: list[StrategyExecution], broker, now: datetime)
     scheduler.mark_stopped_out(executions, closed, now)
 
 
-def tick_state(session, seen: Seen, transactions, now, settings, broker) -> TickState:
+def tick_state(session, seen: Seen, transactions, now, settings, broker, with_bids: bool | None = None) -> TickState:
     reading = seen.reading
+    if with_bids is None:  # bids matter only when an exit is possible
+        with_bids = reading.utilisation_pct < settings.exit_trigger_pct
     return TickState(
         now=now,
         budget=session.budget,
@@ -183,13 +185,12 @@ def tick_state(session, seen: Seen, transactions, now, settings, broker) -> Tick
         basket_quantity=seen.quantity,
         spent_today=executor.spent_today(transactions),
         last_action_at=transactions[-1].decided_at if transactions else None,
-        held_legs=held_legs(reading, settings, broker) if reading.hedges_held else (),
+        held_legs=held_legs(reading, broker, with_bids) if reading.holdings else (),
     )
 
 
-def held_legs(reading: monitor.MarginReading, settings, broker) -> tuple[HeldLeg, ...]:
-    """Our hedge legs with their live bids: only worth a quote call when an exit is possible."""
-    if reading.utilisation_pct >= settings.exit_trigger_pct:
+def held_legs(reading: monitor.MarginReading, broker, with_bids: bool) -> tuple[HeldLeg, ...]:
+    if not with_bids:
         return tuple(HeldLeg(h.symbol, h.option_type, h.strike, h.quantity, None) for h in reading.holdings)
     quotes = {q.symbol: q.quote for q in broker.multiquotes([(h.symbol, h.exchange) for h in reading.holdings])}
     return tuple(
@@ -218,3 +219,33 @@ def chain_quotes(chain: OptionChain) -> list[OptionQuote]:
             if leg is not None:
                 quotes.append(OptionQuote(leg.symbol, option_type, row.strike, leg.bid, leg.ask, leg.ltp))
     return quotes
+
+
+def manual(
+    session_id: int, action: str, hedge_baskets: int, user, ports: Ports, client_key: str = ""
+) -> HedgeTransaction:
+    """A trader's buy or exit, through the same executor, limits and audit as the
+    automatic ones. A repeated `client_key` returns the first request's transaction."""
+    now = ports.clock.now()
+    key = f"manual:{session_id}:{client_key or uuid.uuid4().hex}"
+    with transaction.atomic():
+        session = DailySession.objects.select_for_update().filter(pk=session_id, status=DailySession.Status.ACTIVE).first()
+        if session is None:
+            raise ActionRefused("session", "no such active session")
+        existing = HedgeTransaction.objects.filter(idempotency_key=key).first()
+        if existing:
+            return existing
+        seen = look(session, ports, now, snapshot=False)
+        if isinstance(seen, TickOutcome):
+            raise ActionRefused("non_field_errors", seen.note)
+        transactions = list(session.transactions.order_by("decided_at"))
+        if executor.in_flight(transactions):
+            raise ActionRefused("non_field_errors", "another hedge action is still in flight")
+        settings = calculator.session_settings(session)
+        state = tick_state(session, seen, transactions, now, settings, ports.broker, with_bids=action == EXIT)
+        who = getattr(user, "username", None) or "trader"
+        decision = manual_decision(state, settings, seen.model, action, hedge_baskets, lambda: market_view(session, ports.broker), who)
+        tx = executor.record(session, decision, key, now, origin=HedgeTransaction.Origin.MANUAL, user=user)
+    dispatch(tx.pk, ports, time.time())
+    tx.refresh_from_db()
+    return tx
