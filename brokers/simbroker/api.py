@@ -104,7 +104,7 @@ def margin(sim: SimBroker, data: dict, now: datetime) -> Answer:
     basket: dict[Option, int] = defaultdict(int)
     for number, position in enumerate(data["positions"], 1):
         problem, option, signed = _margin_leg(sim, position, number, now)
-        if problem:
+        if problem or option is None:
             return error(400, problem)
         basket[option] += signed
     current = sim.option_positions()
@@ -122,7 +122,8 @@ def margin(sim: SimBroker, data: dict, now: datetime) -> Answer:
     }}
 
 
-def _margin_leg(sim: SimBroker, position: dict, number: int, now: datetime) -> tuple[str | None, Any, int]:
+def _margin_leg(sim: SimBroker, position: dict, number: int, now: datetime) -> tuple[str | None, Option | None, int]:
+    """(problem, option, signed quantity) of one position of a margin request."""
     try:
         quantity = int(position["quantity"])
     except ValueError:
@@ -132,6 +133,8 @@ def _margin_leg(sim: SimBroker, position: dict, number: int, now: datetime) -> t
     try:
         price = Decimal(position["price"])
     except InvalidOperation:
+        price = Decimal("NaN")
+    if not price.is_finite():
         return f"Position {number}: Invalid price format", None, 0
     if price < 0:
         return f"Position {number}: Price cannot be negative", None, 0
