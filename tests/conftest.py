@@ -1,7 +1,7 @@
 import pytest
 from django.db import connection
 
-pytest_plugins = ["tests.fixtures.simbroker"]
+pytest_plugins = ["tests.fixtures.simbroker", "tests.fixtures.processes"]
 
 
 def pytest_collection_modifyitems(config, items):
