@@ -3,6 +3,7 @@ per-strike benefit (what one hedge strike saves, by the broker's basket margin).
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from functools import lru_cache
 
@@ -21,9 +22,22 @@ class UnknownMarginConstants(ValueError):
     pass
 
 
+HOLIDAYS_TTL = 60.0  # seconds: an edited holiday list reaches every worker within a minute
+_holidays: dict[str, tuple[float, frozenset]] = {}
+
+
 def holidays(index_name: str) -> frozenset:
+    """The exchange's holidays, read at most once a minute per process (every tick asks)."""
     exchange = INDEX_EXCHANGE[index_name]
-    return frozenset(ExchangeHoliday.objects.filter(exchange=exchange).values_list("date", flat=True))
+    read_at, days = _holidays.get(exchange, (0.0, frozenset()))
+    if time.monotonic() - read_at > HOLIDAYS_TTL:
+        days = frozenset(ExchangeHoliday.objects.filter(exchange=exchange).values_list("date", flat=True))
+        _holidays[exchange] = (time.monotonic(), days)
+    return days
+
+
+def forget_holidays(**kwargs) -> None:
+    _holidays.clear()
 
 
 def session_settings(session: DailySession) -> HedgeSettings:

@@ -17,13 +17,11 @@ from django.db import transaction
 
 from brokers.models import SPOT_EXCHANGE
 from brokers.openalgo import OpenAlgoError
-from brokers.openalgo_types import OptionChain
 from hedging.core.calendar import is_market_open
 from hedging.core.decide import EXIT, ActionRefused, Decision, HeldLeg, Market, TickState, decide, manual_decision
 from hedging.core.margin import ConstantsMargin
-from hedging.core.strikes import OptionQuote
 from hedging.models import Control, DailySession, HedgeTransaction, StrategyExecution
-from hedging.services import calculator, executor, monitor, scheduler
+from hedging.services import calculator, executor, monitor, scheduler, selector
 from hedging.services.alerts import alert, raise_alert
 from hedging.services.executor import Ports
 
@@ -39,7 +37,8 @@ class TickOutcome:
 
 def tick(session_id: int, ports: Ports, tick_started: float | None = None, snapshot: bool = True) -> TickOutcome:
     now = ports.clock.now()
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (a replay's): a failed tick fails the day.
+    with transaction.atomic(savepoint=False):
         session = claim(session_id)
         if session is None:
             return TickOutcome(session_id, "busy or not active")
@@ -57,7 +56,13 @@ def observe(session_id: int, ports: Ports) -> str:
         if session is None:
             return "busy or not active"
         seen = look(session, ports, now, snapshot=True)
-    return seen.note if isinstance(seen, TickOutcome) else "observed"
+    if isinstance(seen, TickOutcome):
+        return seen.note
+    try:
+        selector.warm(session, ports.broker, now)
+    except OpenAlgoError as failure:
+        return f"observed; strike list not refreshed: {failure}"
+    return "observed"
 
 
 def claim(session_id: int) -> DailySession | None:
@@ -66,6 +71,7 @@ def claim(session_id: int) -> DailySession | None:
     return (
         DailySession.objects.select_for_update(skip_locked=True)
         .filter(pk=session_id, status=DailySession.Status.ACTIVE)
+        .order_by()  # the default ordering joins broker_account, and FOR UPDATE would lock it
         .first()
     )
 
@@ -111,14 +117,16 @@ def run(session: DailySession, ports: Ports, now: datetime, snapshot: bool) -> T
     flight = executor.in_flight(transactions)
     if flight:
         return TickOutcome(session.pk, f"transaction {flight.pk} in flight", transaction_id=flight.pk)
-    if not (session.auto_enabled and Control.get().auto_enabled):
-        return TickOutcome(session.pk, "auto-hedge off")
+    if not session.auto_enabled:
+        return TickOutcome(session.pk, "auto-hedge off for this session")
 
     settings = calculator.session_settings(session)
     state = tick_state(session, seen, transactions, now, settings, ports.broker)
     straddle = atm_straddle(seen.reading)
     benefit = calculator.per_strike_benefit(session, ports.broker, straddle, seen.quantity) if straddle else None
-    decision = decide(state, settings, seen.model, lambda: market_view(session, ports.broker), benefit)
+    decision = decide(state, settings, seen.model, lambda: selector.market_view(session, ports.broker, settings, now), benefit)
+    if (decision.action or decision.alerts) and not Control.get().auto_enabled:
+        return TickOutcome(session.pk, "auto-hedge off (global kill switch)")
     for item in decision.alerts:
         raise_alert(session, item, now, ports.deliver_alert)
     if not decision.action:
@@ -207,20 +215,6 @@ def atm_straddle(reading: monitor.MarginReading) -> tuple[str, str] | None:
     return (ce, pe) if ce and pe else None
 
 
-def market_view(session: DailySession, broker) -> Market:
-    chain = broker.option_chain(session.index_name, SPOT_EXCHANGE[session.index_name], session.expiry)
-    return Market(spot=chain.underlying_ltp or chain.atm_strike, quotes=chain_quotes(chain))
-
-
-def chain_quotes(chain: OptionChain) -> list[OptionQuote]:
-    quotes = []
-    for row in chain.strikes:
-        for option_type, leg in (("CE", row.ce), ("PE", row.pe)):
-            if leg is not None:
-                quotes.append(OptionQuote(leg.symbol, option_type, row.strike, leg.bid, leg.ask, leg.ltp))
-    return quotes
-
-
 def manual(
     session_id: int, action: str, hedge_baskets: int, user, ports: Ports, client_key: str = ""
 ) -> HedgeTransaction:
@@ -229,7 +223,7 @@ def manual(
     now = ports.clock.now()
     key = f"manual:{session_id}:{client_key or uuid.uuid4().hex}"
     with transaction.atomic():
-        session = DailySession.objects.select_for_update().filter(pk=session_id, status=DailySession.Status.ACTIVE).first()
+        session = DailySession.objects.select_for_update().filter(pk=session_id, status=DailySession.Status.ACTIVE).order_by().first()
         if session is None:
             raise ActionRefused("session", "no such active session")
         existing = HedgeTransaction.objects.filter(idempotency_key=key).first()
@@ -244,7 +238,7 @@ def manual(
         settings = calculator.session_settings(session)
         state = tick_state(session, seen, transactions, now, settings, ports.broker, with_bids=action == EXIT)
         who = getattr(user, "username", None) or "trader"
-        decision = manual_decision(state, settings, seen.model, action, hedge_baskets, lambda: market_view(session, ports.broker), who)
+        decision = manual_decision(state, settings, seen.model, action, hedge_baskets, lambda: selector.market_view(session, ports.broker, settings, now), who)
         tx = executor.record(session, decision, key, now, origin=HedgeTransaction.Origin.MANUAL, user=user)
     dispatch(tx.pk, ports, time.time())
     tx.refresh_from_db()
