@@ -94,11 +94,10 @@ class Seen:
 def look(session: DailySession, ports: Ports, now: datetime, snapshot: bool) -> Seen | TickOutcome:
     if not is_market_open(now, calculator.holidays(session.index_name)):
         return TickOutcome(session.pk, "market closed")
-    scheduler.ensure_executions(session)
     model = calculator.margin_model(session)
     try:
         quantity = basket_quantity(session, ports.broker)
-        executions = scheduler.load(session)
+        executions = scheduler.load(session, refresh=snapshot)
         reading = read_and_advance(session, executions, ports, model, quantity, now)
     except OpenAlgoError as failure:
         alert(session, "broker_unreachable", "critical", f"Broker unreachable: {failure}", now, ports.deliver_alert,

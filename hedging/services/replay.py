@@ -7,6 +7,7 @@ database transaction, read back into the result, and rolled back unless saved.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -101,7 +102,9 @@ def run_day(scenario: Scenario, session: DailySession) -> None:
         margin_per_basket=MarginPerBasket(session.margin_unhedged, session.margin_hedged),
         api_key=REPLAY_KEY,
     )
-    broker = OpenAlgoClient("inprocess://simbroker", REPLAY_KEY, transport=InProcessTransport(sim.handle), rate_limit=False)
+    # A host of its own: market data cached per host must not leak from one replayed day to another.
+    host = f"inprocess://replay-{uuid.uuid4().hex}"
+    broker = OpenAlgoClient(host, REPLAY_KEY, transport=InProcessTransport(sim.handle), rate_limit=False)
     ports = Ports(clock=clock, broker=broker, paper=False, sleep=lambda seconds: None, fill_polls=1)
     for minute in day_minutes(scenario):
         clock.set(minute)

@@ -48,8 +48,13 @@ def ensure_executions(session: DailySession) -> None:
     )
 
 
-def load(session: DailySession) -> list[StrategyExecution]:
-    executions = list(session.executions.order_by("planned_entry", "name"))
+def load(session: DailySession, refresh: bool) -> list[StrategyExecution]:
+    """The day's executions. `refresh` (the minute's margin snapshot does it) first adds
+    rows for schedule rows created since; the first load of a day always does."""
+    executions = [] if refresh else list(session.executions.order_by("planned_entry", "name"))
+    if not executions:
+        ensure_executions(session)
+        executions = list(session.executions.order_by("planned_entry", "name"))
     for execution in executions:
         execution.session = session  # spares a query per row
     return executions

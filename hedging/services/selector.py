@@ -9,7 +9,7 @@ candidates inside the distance window, with the index spot, in one `multiquotes`
 from __future__ import annotations
 
 import threading
-import weakref
+from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -21,21 +21,26 @@ from hedging.core.settings import HedgeSettings
 from hedging.core.strikes import OptionQuote
 from hedging.models import DailySession
 
+CACHED_LISTS = 256
 CHAIN_TTL = 300.0  # seconds of the session's clock; strikes don't come and go within minutes
 SPOT_SLACK = Decimal("0.02")  # how far spot may have moved since the strike list was read
-_chains: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Market data, shared by every account on one OpenAlgo host: (host, index, expiry) → (read at, chain).
+_chains: OrderedDict[tuple, tuple[datetime, OptionChain]] = OrderedDict()
 _lock = threading.Lock()
 
 
 def strike_list(session: DailySession, broker, now: datetime, fresh: bool = False) -> OptionChain:
-    key = (session.index_name, session.expiry)
+    key = (broker.host, session.index_name, session.expiry)
     with _lock:
-        cached = _chains.setdefault(broker, {}).get(key)
+        cached = _chains.get(key)
     if cached and not fresh and abs((now - cached[0]).total_seconds()) < CHAIN_TTL:
         return cached[1]
     chain = broker.option_chain(session.index_name, SPOT_EXCHANGE[session.index_name], session.expiry)
     with _lock:
-        _chains[broker][key] = (now, chain)
+        _chains[key] = (now, chain)
+        _chains.move_to_end(key)
+        while len(_chains) > CACHED_LISTS:
+            _chains.popitem(last=False)
     return chain
 
 

@@ -1,0 +1,167 @@
+"""Auto-Hedge benchmarks: prints figures, asserts nothing.
+
+    .venv/bin/python bench/run.py [--ticks 1000] [--days 3]
+
+- replay: one sample day through `replay` (in-process simulated broker), PostgreSQL.
+- tick → order: a lookahead task enqueued on Redis, a real Celery worker ticks the
+  session against the simulated broker over loopback HTTP, decides a hedge, dispatches
+  the buy task, and the simulated broker receives the first leg's order. Measured from
+  the enqueue to the broker's receipt; a fresh session (and a reset broker) each time.
+
+Uses the PostgreSQL database `autohedge_bench` (dropped and made anew) and Redis db 13.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT.parent / "shared" / "scenarios"
+PG = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+DATABASE_URL = f"{PG}/autohedge_bench"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+KEY = "bench-key"
+# Two legs a tick: keep under OpenAlgo's 10 orders/s, which the client honours by waiting.
+ORDER_PACING = 0.25
+
+sys.path.insert(0, str(ROOT))
+os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=DATABASE_URL, CELERY_BROKER_URL=REDIS_URL,
+                  REDIS_URL=REDIS_URL, BENCH_OPENALGO_KEY=KEY, AUTOHEDGE_LIVE_TRADING="1", LOG_LEVEL="WARNING")
+
+
+def fresh_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS autohedge_bench WITH (FORCE)")
+        conn.execute("CREATE DATABASE autohedge_bench")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
+
+
+def bench_replay(days: int) -> list[tuple[str, str]]:
+    from brokers.simbroker.scenario import load_scenario
+    from hedging.services.replay import replay
+
+    rows = []
+    for path in sorted(SCENARIOS.glob("*.json")):
+        scenario = load_scenario(path)
+        replay(scenario)  # warm-up: imports, the margin constants, the connection
+        times = []
+        for _ in range(days):
+            started = time.perf_counter()
+            replay(scenario)
+            times.append(time.perf_counter() - started)
+        rows.append((f"replay {path.stem}", f"mean {statistics.mean(times):.2f} s, max {max(times):.2f} s ({days} runs)"))
+    return rows
+
+
+def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
+    import redis
+
+    from brokers.models import BrokerAccount, Mode
+    from brokers.simbroker.scenario import MarginPerBasket, build_simbroker, load_scenario
+    from brokers.simbroker.server import start_server, stop_server
+    from hedging import tasks
+    from hedging.core.clock import AcceleratedClock, at
+    from hedging.models import DailySession, HedgeTransaction
+    from schedules.models import StrategySchedule
+
+    scenario = load_scenario(SCENARIOS / "one-entry-breach.json")
+    # Real speed from 09:40:00: P2 (09:45) stays inside the lookahead for five minutes.
+    clock = AcceleratedClock(at(scenario.date, scenario.schedule[1].entry) - timedelta(minutes=5), speed=1.0)
+    sim = build_simbroker(scenario, clock, margin_per_basket=MarginPerBasket(Decimal(433000), Decimal(187000)),
+                          api_key=KEY, rate_limits=False)
+    received: dict[str, float] = {}
+    handle = sim.handle
+
+    def timed_handle(endpoint, body, *args, **kwargs):
+        if endpoint == "placeorder":
+            received.setdefault("first", time.time())
+        return handle(endpoint, body, *args, **kwargs)
+
+    sim.handle = timed_handle
+    server, url = start_server(sim)
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    env = {**os.environ, "AUTOHEDGE_CLOCK": clock.spec()}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "threads", "--concurrency", "2",
+         "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    latencies, failures = [], 0
+    try:
+        tasks.lookahead.app.connection_for_write().ensure_connection(max_retries=3)
+        time.sleep(3)  # the worker's start-up
+        for n in range(ticks + 5):
+            sim.reset()
+            received.clear()
+            account = BrokerAccount.objects.create(name=f"bench-{n}", host=url, mode=Mode.LIVE, api_key_env="BENCH_OPENALGO_KEY")
+            for name, entry, baskets in (("P1", "09:20", 1), ("P2", "09:45", 2)):
+                StrategySchedule.objects.create(account=account, index_name="NIFTY", name=name, entry_time=entry,
+                                                exit_time="15:15", baskets=baskets)
+            session = DailySession.objects.create(account=account, date=scenario.date, index_name="NIFTY",
+                                                  expiry=scenario.expiry, lot_size=65, budget=Decimal(1300000),
+                                                  baseline_margin=Decimal(0))
+            started = time.time()
+            tasks.lookahead.delay(session.pk, started)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not (
+                "first" in received
+                and HedgeTransaction.objects.filter(session=session, status="filled").exists()
+            ):
+                time.sleep(0.002)
+            time.sleep(ORDER_PACING)
+            if "first" not in received:
+                failures += 1
+            elif n >= 5:  # the first few warm the worker's connections
+                latencies.append((received["first"] - started) * 1000)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        stop_server(server)
+    if not latencies:
+        return [("tick → order", f"no order reached the broker ({failures} failures)")]
+    return [(
+        "tick → order (worker, loopback)",
+        f"p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
+        f"max {max(latencies):.1f} ms over {len(latencies)} ticks; {failures} without an order",
+    )]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ticks", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=3, help="timed runs of each sample day")
+    parser.add_argument("--only", choices=["replay", "latency"])
+    args = parser.parse_args()
+
+    fresh_database()
+    import django
+
+    django.setup()
+    rows = []
+    if args.only in (None, "replay"):
+        rows += bench_replay(args.days)
+    if args.only in (None, "latency"):
+        rows += bench_tick_to_order(args.ticks)
+    width = max(len(name) for name, _ in rows)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, PostgreSQL at {PG.split('@')[-1]}")
+    for name, figure in rows:
+        print(f"{name:<{width}}  {figure}")
+
+
+if __name__ == "__main__":
+    main()
