@@ -10,3 +10,13 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(
             "Tests need PostgreSQL: run bin/test, or set DATABASE_URL=postgres://postgres@127.0.0.1:5432/autohedge"
         )
+
+
+@pytest.fixture(autouse=True)
+def forget_cached_holidays():
+    """Holidays are cached per process; a rolled-back test's holiday must not outlive it."""
+    from hedging.services.calculator import forget_holidays
+
+    forget_holidays()
+    yield
+    forget_holidays()

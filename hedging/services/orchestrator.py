@@ -94,7 +94,11 @@ class Seen:
 def look(session: DailySession, ports: Ports, now: datetime, snapshot: bool) -> Seen | TickOutcome:
     if not is_market_open(now, calculator.holidays(session.index_name)):
         return TickOutcome(session.pk, "market closed")
-    model = calculator.margin_model(session)
+    try:
+        model = calculator.margin_model(session)
+    except calculator.UnknownMarginConstants as refused:
+        alert(session, "no_margin_constants", "critical", str(refused), now, ports.deliver_alert, dedupe_key="constants")
+        return TickOutcome(session.pk, str(refused))
     try:
         quantity = basket_quantity(session, ports.broker)
         executions = scheduler.load(session, refresh=snapshot)
