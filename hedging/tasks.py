@@ -9,7 +9,8 @@ from celery import shared_task
 from django.db import transaction
 
 from hedging.models import DailySession, HedgeTransaction
-from hedging.services import orchestrator, runtime
+from hedging.core.clock import IST, MARKET_CLOSE
+from hedging.services import orchestrator, runtime, summary
 from hedging.services.executor import execute
 
 TICK_EXPIRES = 55  # a tick not started within its minute is dropped, never replayed late
@@ -74,3 +75,15 @@ def deliver_alert(self, alert_id: int) -> str:
 
 def deliver_alert_later(alert_id: int) -> None:
     deliver_alert.delay(alert_id)
+
+
+@shared_task(name="hedging.close_day_all")
+def close_day_all() -> int:
+    """After the close: each of today's sessions gets its summary and is closed."""
+    now = runtime.clock().now()
+    if now.astimezone(IST).time() <= MARKET_CLOSE:
+        return 0
+    sessions = DailySession.objects.filter(pk__in=list(active_sessions()))
+    for session in sessions:
+        summary.close_day(session, now, deliver_alert_later)
+    return len(sessions)

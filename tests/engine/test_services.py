@@ -222,3 +222,15 @@ def test_unknown_index_and_dte_is_refused(world):
     with pytest.raises(ValidationError) as refused:
         session.full_clean()
     assert "margin_unhedged" in refused.value.message_dict
+
+
+def test_the_day_closes_with_a_summary(world):
+    from hedging.services.summary import close_day
+
+    for minute in ("09:20", "09:40", "09:45", "15:20"):
+        world.tick(minute)
+    alert = close_day(world.session, world.at("15:35"))
+    assert "1 hedge buy(s) (1 basket(s))" in alert.text
+    assert "Entries: 2 made, 1 needed a hedge, 1 needed none." in alert.text
+    assert world.tick("15:36").note == "busy or not active"
+    assert close_day(world.session, world.at("15:40")) is None  # once a day
