@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from hedging.core.margin import ConstantsMargin, one_decimal, utilisation_pct
+from hedging.messages import format_inr
 from hedging.core.settings import HedgeSettings
 from hedging.core.strikes import TICK, Benefit, HedgePick, NoEligibleStrike, OptionQuote, choose_hedge, limit_price
 
@@ -208,8 +209,8 @@ def buy_decision(
         alerts.append(Alert("breach_unavoidable", "critical", text, f"breach:{key}"))
     if h < wanted:
         text = (
-            f"{reason}; the daily cap ₹{settings.max_hedge_cost_per_day} (spent ₹{state.spent_today}) allows "
-            f"{h} of {wanted} hedge basket(s) at ₹{cost} each: shortfall {wanted - h}"
+            f"{reason}; the daily cap {format_inr(settings.max_hedge_cost_per_day)} (spent {format_inr(state.spent_today)}) "
+            f"allows {h} of {wanted} hedge basket(s) at {format_inr(cost)} each: shortfall {wanted - h}"
         )
         alerts.append(Alert("cap_reached", "critical", text, f"cap:{key}"))
     if not h:
@@ -366,8 +367,8 @@ def manual_decision(
         if affordable(hedge_baskets, cost, state.spent_today, settings.max_hedge_cost_per_day) < hedge_baskets:
             raise ActionRefused(
                 "hedge_baskets",
-                f"{hedge_baskets} hedge basket(s) at ₹{cost} each would pass the daily cap "
-                f"₹{settings.max_hedge_cost_per_day} (spent ₹{state.spent_today})",
+                f"{hedge_baskets} hedge basket(s) at {format_inr(cost)} each would pass the daily cap "
+                f"{format_inr(settings.max_hedge_cost_per_day)} (spent {format_inr(state.spent_today)})",
             )
         legs, expected, after = buy_legs(pick, hedge_baskets * state.basket_quantity, settings), cost * hedge_baskets, h + hedge_baskets
     elif action == EXIT:
@@ -375,7 +376,7 @@ def manual_decision(
             raise ActionRefused("hedge_baskets", f"only {h} hedge basket(s) held")
         legs = exit_legs(state, settings, hedge_baskets)
         if not legs:
-            raise ActionRefused("non_field_errors", f"every leg is under the minimum exit premium ₹{settings.min_exit_premium}")
+            raise ActionRefused("non_field_errors", f"every leg is under the minimum exit premium {format_inr(settings.min_exit_premium)}")
         expected, after = sum((leg.expected_price * leg.quantity for leg in legs), Decimal(0)), h - hedge_baskets
     else:
         raise ActionRefused("action", f"unknown action {action!r}")

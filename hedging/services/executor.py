@@ -28,6 +28,7 @@ from brokers.openalgo_types import Order, Placement
 from hedging.core.clock import Clock
 from hedging.core.decide import BUY, Decision
 from hedging.core.strikes import limit_price
+from hedging.messages import format_inr, format_pct
 from hedging.models import ActiveHedge, DailySession, HedgeOrder, HedgeTransaction
 from hedging.services.alerts import Deliver, alert
 
@@ -369,15 +370,21 @@ def close_hedges(session: DailySession, order: HedgeOrder, now: datetime) -> Non
 
 
 def announce(tx: HedgeTransaction, ports: Ports, now: datetime) -> None:
-    session = tx.session
+    """One alert per settled action: what happened, why, what it cost, utilisation now."""
     verb = "bought" if tx.action == BUY else "exited"
+    legs = ", ".join(f"{o.symbol} ×{o.filled_quantity} @ {format_inr(o.average_price)}" for o in tx.orders.all() if o.filled_quantity)
+    money = f"{'paid' if tx.action == BUY else 'received'} {format_inr(tx.cost)}"
+    after = f"utilisation now {format_pct(tx.util_after_pct)}" if tx.util_after_pct is not None else ""
     if tx.status in (TX.FILLED, TX.PAPER):
         kind, level = f"hedge_{verb}", "info"
-        text = f"{tx.hedge_baskets} hedge basket(s) {verb} for ₹{tx.cost}: {tx.reason}"
+        text = f"{tx.hedge_baskets} hedge basket(s) {verb}, {money} ({legs}); {after}. Why: {tx.reason}"
     else:
         kind, level = "order_failed", "critical"
-        text = f"Hedge {tx.action.lower()} of {tx.hedge_baskets} basket(s) {tx.get_status_display().lower()}: {tx.error or 'no fill'}"
-    alert(session, kind, level, text, now, ports.deliver_alert)
+        text = (
+            f"Hedge {tx.action.lower()} of {tx.hedge_baskets} basket(s) {tx.get_status_display().lower()}: "
+            f"{tx.error or 'no fill'}. Filled: {legs or 'nothing'}, {money}. Why it was wanted: {tx.reason}"
+        )
+    alert(tx.session, kind, level, text, now, ports.deliver_alert)
 
 
 IN_FLIGHT = (TX.PENDING, TX.PLACED)
