@@ -374,7 +374,8 @@ def announce(tx: HedgeTransaction, ports: Ports, now: datetime) -> None:
     verb = "bought" if tx.action == BUY else "exited"
     legs = ", ".join(f"{o.symbol} ×{o.filled_quantity} @ {format_inr(o.average_price)}" for o in tx.orders.all() if o.filled_quantity)
     money = f"{'paid' if tx.action == BUY else 'received'} {format_inr(tx.cost)}"
-    after = f"utilisation now {format_pct(tx.util_after_pct)}" if tx.util_after_pct is not None else ""
+    when = f"after {', '.join(tx.for_entries)}" if tx.for_entries else "now"
+    after = f"utilisation {when} {format_pct(tx.util_after_pct)}" if tx.util_after_pct is not None else ""
     if tx.status in (TX.FILLED, TX.PAPER):
         kind, level = f"hedge_{verb}", "info"
         text = f"{tx.hedge_baskets} hedge basket(s) {verb}, {money} ({legs}); {after}. Why: {tx.reason}"
