@@ -38,30 +38,8 @@ class BotHandler(Protocol):
     def today_text(self) -> str: ...
 
 
-class NotWiredHandler:
-    """Placeholder until `TELEGRAM_BOT_HANDLER` names the real handler: answers every
-    command with a notice and changes nothing."""
-
-    NOTICE = "The bot is not wired to the hedging services yet: nothing was read or changed."
-
-    def status_text(self) -> str:
-        return self.NOTICE
-
-    def pause(self, chat_id: str) -> str:
-        return self.NOTICE
-
-    def resume(self, chat_id: str) -> str:
-        return self.NOTICE
-
-    def today_text(self) -> str:
-        return self.NOTICE
-
-
 def load_handler(dotted_path: str) -> BotHandler:
-    """The handler `dotted_path` names (called with no arguments), or NotWiredHandler."""
-    if not dotted_path:
-        logger.warning("TELEGRAM_BOT_HANDLER is not set: the bot answers 'not wired yet'")
-        return NotWiredHandler()
+    """The handler `dotted_path` names, called with no arguments."""
     return import_string(dotted_path)()
 
 

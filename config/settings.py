@@ -154,6 +154,7 @@ OPENALGO_TIMEOUT_READ = float(os.environ.get("OPENALGO_TIMEOUT_READ", "5"))
 TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
 TELEGRAM_CHAT_IDS = env_list("TELEGRAM_CHAT_IDS")
 TELEGRAM_BASE_URL = os.environ.get("TELEGRAM_BASE_URL", "https://api.telegram.org/bot")
+TELEGRAM_BOT_HANDLER = "hedging.services.bot.HedgingBotHandler"
 
 LOGGING = {
     "version": 1,

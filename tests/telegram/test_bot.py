@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import CommandError, call_command
 
-from brokers.telegram_bot import NotWiredHandler, build_application, load_handler
+from brokers.telegram_bot import build_application, load_handler
 from tests.fixtures.telegram import telegram_sim  # noqa: F401
 
 TRADER = "42"
@@ -130,7 +130,6 @@ def test_the_bot_needs_chats():
 
 
 def test_load_handler():
-    assert isinstance(load_handler(""), NotWiredHandler)
     assert isinstance(load_handler("tests.telegram.test_bot.FakeHandler"), FakeHandler)
 
 

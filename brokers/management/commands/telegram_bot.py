@@ -19,7 +19,7 @@ class Command(BaseCommand):
             raise CommandError("TELEGRAM_BOT_TOKEN is not set.")
         if not settings.TELEGRAM_CHAT_IDS:
             raise CommandError("TELEGRAM_CHAT_IDS is empty: the bot would answer no one.")
-        handler = load_handler(getattr(settings, "TELEGRAM_BOT_HANDLER", ""))
+        handler = load_handler(settings.TELEGRAM_BOT_HANDLER)
         try:
             run_bot(
                 settings.TELEGRAM_BOT_TOKEN,
