@@ -135,3 +135,14 @@ class ControlAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.changed_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(models.Forecast)
+class ForecastAdmin(admin.ModelAdmin):
+    list_display = ["day", "session", "made_at", "hedge_buys", "cost", "cap_covers", "shortfall_from", "delivery"]
+    list_filter = ["day", "cap_covers", "delivery"]
+    search_fields = ["session__account__name", "shortfall_from"]
+    readonly_fields = [f.name for f in models.Forecast._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # made by the forecast task, never typed in

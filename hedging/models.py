@@ -482,3 +482,40 @@ class Control(models.Model):
     @classmethod
     def get(cls) -> "Control":
         return cls.objects.get_or_create(pk=1)[0]
+
+
+class Forecast(models.Model):
+    """A session's forecast for one day (hedging.services.forecast): the hedge buys the
+    schedule will need and what they will cost, made before the open, and the delivery
+    of its Telegram message. One per session and day: a retried task reuses it."""
+
+    session = models.ForeignKey(DailySession, on_delete=models.CASCADE, related_name="forecasts")
+    day = models.DateField(help_text="The trading day forecast.")
+    made_at = models.DateTimeField()
+    result = models.JSONField(help_text="The forecast in full: planned buys, entries, timeline, assumptions.")
+    hedge_buys = models.PositiveSmallIntegerField(default=0)
+    cost = money(help_text="Estimated premium of the planned buys.")
+    cost_low = money()
+    cost_high = money()
+    cap_covers = models.BooleanField(help_text="The daily cap pays for every hedge the day needs.")
+    shortfall_from = models.CharField(max_length=100, blank=True, help_text="The first entry the cap cannot hedge.")
+    message = models.TextField(help_text="The Telegram message (HTML).")
+    delivery = models.CharField(max_length=7, choices=Alert.Delivery.choices, default=Alert.Delivery.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = schema_table("forecasts")
+        ordering = ["-made_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "day"], name="forecasts_one_per_session_and_day"),
+            check(
+                Q(cost_low__gte=0) & Q(cost_low__lte=F("cost")) & Q(cost__lte=F("cost_high")),
+                "forecasts_cost_range",
+                "The cost range must hold the estimate: 0 ≤ low ≤ cost ≤ high.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session} forecast {self.day:%Y-%m-%d}"

@@ -1,12 +1,369 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.utils import timezone
+"""The dashboard: server-rendered pages over the services. Every page needs a login;
+every change (toggle, manual order, schedule, session) needs a staff user."""
 
-from hedging.models import DailySession
+import csv
+from datetime import timedelta
+from decimal import Decimal
+from functools import wraps
+from types import SimpleNamespace
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.generators import SchemaGenerator
+
+from brokers.openalgo import OpenAlgoError
+from hedging import charts, tasks
+from hedging.core.clock import IST
+from hedging.core.decide import ActionRefused
+from hedging.forms import AnalyticsForm, ManualForm, ScheduleRowForm, SessionCreateForm, ToggleForm, TransactionFilterForm
+from hedging.messages import format_inr, format_lakh
+from hedging.models import DailySession, HedgeTransaction
+from hedging.services import analytics, orchestrator, runtime, sessions, status
+from schedules.models import WEEKDAYS, StrategySchedule
+
+
+class Shown:
+    """A template's view of an object: its attributes, plus `.inr.NAME` (₹4,33,000)
+    and `.lakh.NAME` (₹4.33L) for its rupee amounts."""
+
+    def __init__(self, obj):
+        self._obj = obj
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)
+
+    @property
+    def inr(self):
+        return Formatted(self._obj, format_inr)
+
+    @property
+    def lakh(self):
+        return Formatted(self._obj, format_lakh)
+
+
+class Formatted:
+    def __init__(self, obj, fmt):
+        self._obj, self._fmt = obj, fmt
+
+    def __getitem__(self, name):
+        value = getattr(self._obj, name)
+        return "—" if value is None else self._fmt(value)
+
+
+def staff_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied("Staff only.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def now():
+    return runtime.clock().now()
+
+
+def today():
+    return now().astimezone(IST).date()
+
+
+# --- status --------------------------------------------------------------------------------
+
+
+def overview_context() -> dict:
+    overview = status.overview(now(), runtime.ports_for)
+    panels = [
+        {
+            "s": Shown(s),
+            "margin": Shown(s.margin) if s.margin else None,
+            "gauge": charts.gauge(
+                s.margin.utilisation_pct if s.margin else None,
+                s.settings.entry_trigger_pct, s.settings.entry_target_pct, s.settings.exit_trigger_pct,
+            ),
+        }
+        for s in overview.sessions
+    ]
+    return {"overview": overview, "panels": panels}
 
 
 @login_required
 def dashboard(request):
-    today = timezone.localdate()
-    sessions = DailySession.objects.filter(date=today, is_replay=False).select_related("account")
-    return render(request, "hedging/dashboard.html", {"sessions": sessions, "today": today})
+    return render(request, "hedging/dashboard.html", overview_context())
+
+
+@login_required
+@require_GET
+def status_panel(request):
+    """The panel alone, for the page's auto-refresh."""
+    return render(request, "hedging/_status.html", overview_context())
+
+
+@staff_required
+@require_POST
+def toggle(request):
+    form = ToggleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Not toggled: {form.errors.as_text()}")
+        return redirect("dashboard")
+    session, enabled = form.cleaned_data["session"], form.cleaned_data["enabled"]
+    sessions.set_auto(enabled, request.user, now(), session, deliver=tasks.deliver_alert_later)
+    scope = f"{session.account} {session.index_name}" if session else "all sessions"
+    messages.success(request, f"Auto-hedge {'on' if enabled else 'off'} for {scope}.")
+    return redirect("dashboard")
+
+
+@staff_required
+@require_POST
+def manual(request):
+    form = ManualForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Refused: {form.errors.as_text()}")
+        return redirect("dashboard")
+    data = form.cleaned_data
+    session = data["session"]
+    try:
+        tx = orchestrator.manual(session.pk, data["action"], data["hedge_baskets"], request.user, runtime.ports_for(session.account))
+    except ActionRefused as refused:
+        messages.error(request, f"Refused ({refused.field.replace('_', ' ')}): {refused}")
+    except (OpenAlgoError, ValueError) as failure:
+        messages.error(request, f"Broker: {failure}")
+    else:
+        messages.success(request, f"Manual {tx.action.lower()} of {tx.hedge_baskets} hedge basket(s): {tx.get_status_display().lower()}.")
+    return redirect("dashboard")
+
+
+# --- schedule ------------------------------------------------------------------------------
+
+
+@login_required
+def schedule(request):
+    rows = list(StrategySchedule.objects.select_related("account").order_by("account__name", "index_name", "entry_time", "name"))
+    day = today()
+    todays = [row for row in rows if row.enabled and row.runs_on(day.weekday())]
+    week = [(row, [row.runs_on(i) for i in range(len(WEEKDAYS))]) for row in rows]
+    return render(request, "hedging/schedule.html", {"day": day, "todays": todays, "week": week, "weekdays": WEEKDAYS})
+
+
+@staff_required
+def schedule_edit(request, pk=None):
+    row = get_object_or_404(StrategySchedule, pk=pk) if pk else None
+    form = ScheduleRowForm(request.POST or None, instance=row)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, f"Schedule row {saved.name} saved.")
+        return redirect("schedule")
+    return render(request, "hedging/schedule_form.html", {"form": form, "row": row})
+
+
+@staff_required
+@require_POST
+def schedule_enable(request, pk):
+    row = get_object_or_404(StrategySchedule, pk=pk)
+    row.enabled = request.POST.get("enabled") == "on"
+    row.save(update_fields=["enabled"])
+    messages.success(request, f"{row.name} {'enabled' if row.enabled else 'disabled'}.")
+    return redirect("schedule")
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+@login_required
+def session_list(request):
+    day = today()
+    form = SessionCreateForm(request.POST or None, initial={"num_baskets": 1})
+    if request.method == "POST":
+        if not request.user.is_staff:
+            raise PermissionDenied("Staff only.")
+        if form.is_valid() and create_session(form, day):
+            messages.success(request, "Today's session created from the defaults.")
+            return redirect("sessions")
+    past = DailySession.objects.exclude(date=day, is_replay=False).select_related("account").order_by("-date", "-pk")
+    page = Paginator(past, 30).get_page(request.GET.get("page"))
+    todays = DailySession.objects.filter(date=day, is_replay=False).select_related("account")
+    return render(
+        request,
+        "hedging/sessions.html",
+        {"day": day, "form": form, "todays": [Shown(s) for s in todays], "page": page, "past": [Shown(s) for s in page]},
+    )
+
+
+def create_session(form: SessionCreateForm, day) -> DailySession | None:
+    data = form.cleaned_data
+    account = data["account"]
+    try:
+        expiry = data["expiry"] or sessions.default_expiry(data["index_name"], day, lambda: runtime.broker_for(account))
+        return sessions.create(account, data["index_name"], day, expiry, data["num_baskets"])
+    except ValidationError as invalid:
+        for field, errors in invalid.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return None
+
+
+@login_required
+def session_detail(request, pk):
+    session = get_object_or_404(DailySession.objects.select_related("account"), pk=pk)
+    transactions = session.transactions.select_related("requested_by").prefetch_related("orders").order_by("decided_at")
+    return render(
+        request,
+        "hedging/session_detail.html",
+        {
+            "session": Shown(session),
+            "chart": charts.utilisation_chart(analytics.utilisation_series(session)),
+            "executions": session.executions.order_by("planned_entry", "name"),
+            "transactions": [Shown(tx) for tx in transactions],
+            "alerts": session.alerts.order_by("created_at", "pk"),
+        },
+    )
+
+
+# --- transactions --------------------------------------------------------------------------
+
+
+def filtered_transactions(request):
+    form = TransactionFilterForm(request.GET or None)
+    rows = HedgeTransaction.objects.select_related("session__account", "requested_by").prefetch_related("orders")
+    if form.is_valid():
+        filters = form.filters()
+        if "date" in filters:
+            rows = rows.filter(session__date=filters.pop("date"))
+        rows = rows.filter(**filters)
+    return form, rows.order_by("-decided_at", "-pk")
+
+
+@login_required
+def transaction_list(request):
+    form, rows = filtered_transactions(request)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "hedging/transactions.html", {"form": form, "page": page, "rows": [Shown(tx) for tx in page], "query": query.urlencode()}
+    )
+
+
+CSV_COLUMNS = [
+    "id", "decided_at", "session", "replay", "action", "origin", "requested_by", "hedge_baskets", "status", "reason",
+    "for_entries", "strikes", "prices", "util_before_pct", "util_projected_pct", "util_after_pct", "expected_cost",
+    "cost", "latency_ms", "error",
+]
+
+
+@login_required
+def transaction_csv(request):
+    form, rows = filtered_transactions(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="hedge-transactions.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for tx in rows:
+        orders = list(tx.orders.all())
+        writer.writerow([
+            tx.pk, tx.decided_at.astimezone(IST).isoformat(), str(tx.session), tx.session.is_replay, tx.action, tx.origin,
+            tx.requested_by.username if tx.requested_by else "", tx.hedge_baskets, tx.status, tx.reason,
+            " ".join(tx.for_entries), " ".join(f"{o.leg} {o.strike}" for o in orders),
+            " ".join(f"{o.leg} {o.average_price or o.limit_price}" for o in orders),
+            tx.util_before_pct, tx.util_projected_pct, tx.util_after_pct, tx.expected_cost, tx.cost, tx.latency_ms, tx.error,
+        ])
+    return response
+
+
+# --- analytics -----------------------------------------------------------------------------
+
+
+@login_required
+def analytics_page(request):
+    day = today()
+    defaults = {"date_from": day - timedelta(days=30), "date_to": day, "include_replays": True}
+    form = AnalyticsForm(request.GET or defaults)
+    context = {"form": form}
+    if form.is_valid():
+        data = form.cleaned_data
+        summary = analytics.summarise(data["date_from"], data["date_to"], data["include_replays"])
+        session = data["session"] or latest_with_readings(summary)
+        context.update(summary_context(summary))
+        if session:
+            context.update(session=session, utilisation=charts.utilisation_chart(analytics.utilisation_series(session)))
+    return render(request, "hedging/analytics.html", context)
+
+
+def latest_with_readings(summary: analytics.Summary) -> DailySession | None:
+    return next((d.session for d in reversed(summary.days) if d.session.snapshots.exists()), None)
+
+
+def summary_context(summary: analytics.Summary) -> dict:
+    groups = [(d, f"{d.session.date:%d %b}", "replay" if d.session.is_replay else d.session.index_name) for d in summary.days]
+    return {
+        "summary": summary,
+        "days": [Shown(d) for d in summary.days],
+        "totals": Shown(SimpleNamespace(**summary.totals())),
+        "spend_chart": charts.bar_chart(
+            [charts.BarGroup(label, sub, (d.net, d.static_cost)) for d, label, sub in groups],
+            [("Auto-Hedge (net)", "actual"), ('"Hedge every basket" (estimate)', "static")],
+            lambda value: format_lakh(Decimal(f"{value:.0f}")),
+            "Hedge spend per day",
+        ),
+        "entries_chart": charts.bar_chart(
+            [charts.BarGroup(label, sub, (d.entries_hedged, d.entries_unhedged)) for d, label, sub in groups],
+            [("Entries hedged", "hedged"), ("Entries that needed no hedge", "avoided")],
+            lambda value: f"{value:.0f}",
+            "Entries per day",
+            min_step=1,
+        ),
+    }
+
+
+# --- API reference -------------------------------------------------------------------------
+
+
+@login_required
+def api_reference(request):
+    """The OpenAPI schema (served raw at /api/schema/) as a page: no CDN, no script."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = [
+        {
+            "method": method.upper(),
+            "path": path,
+            "summary": operation.get("description", ""),
+            "parameters": [(p["name"], p["in"], p.get("required", False), describe(p.get("schema", {})), p.get("description", ""))
+                           for p in operation.get("parameters", [])],
+            "request": describe(json_schema(operation.get("requestBody", {}))),
+            "responses": [(code, describe(json_schema(answer)), answer.get("description", ""))
+                          for code, answer in operation.get("responses", {}).items()],
+        }
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    ]
+    components = [
+        (name, [(field, describe(spec), field in component.get("required", []), spec.get("description", ""))
+                for field, spec in component.get("properties", {}).items()], describe(component) if "enum" in component else "")
+        for name, component in schema.get("components", {}).get("schemas", {}).items()
+    ]
+    return render(request, "hedging/api_reference.html", {"info": schema["info"], "operations": operations, "components": components})
+
+
+def json_schema(body: dict) -> dict:
+    return body.get("content", {}).get("application/json", {}).get("schema", {})
+
+
+def describe(spec: dict) -> str:
+    """A schema's type in a few words: "string (decimal)", "array of Transaction", "Session"."""
+    if spec.get("nullable"):
+        return describe({k: v for k, v in spec.items() if k != "nullable"}) + " or null"
+    if "$ref" in spec:
+        return spec["$ref"].rsplit("/", 1)[-1]
+    if "allOf" in spec or "oneOf" in spec:
+        return " | ".join(describe(part) for part in spec.get("allOf", spec.get("oneOf")))
+    if spec.get("type") == "array":
+        return f"array of {describe(spec.get('items', {}))}"
+    if "enum" in spec:
+        return "one of " + ", ".join(str(value) for value in spec["enum"] if value not in ("", None))
+    kind = spec.get("type", "")
+    return f"{kind} ({spec['format']})" if spec.get("format") else kind

@@ -33,7 +33,8 @@ def deliver(alert_id: int, retry: Callable[[float], None] | None = None, notifie
     """Send one alert. `retry(seconds)` is called (and is expected to raise, as
     Celery's does) when Telegram failed in a way worth trying again."""
     with transaction.atomic():
-        alert = Alert.objects.select_for_update().select_related("session__account").get(pk=alert_id)
+        # No join under FOR UPDATE: the session side is nullable (an alert for all accounts).
+        alert = Alert.objects.select_for_update().get(pk=alert_id)
         if alert.delivery in (Alert.Delivery.SENT, Alert.Delivery.LOGGED):
             return alert.delivery
         alert.attempts += 1

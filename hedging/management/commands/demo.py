@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from brokers import telegram_sim
+from config.celery import app as celery_app
 from brokers.simbroker.scenario import build_demo_simbroker
 from brokers.simbroker.server import start_server
 from hedging.services import demo
@@ -40,6 +41,7 @@ class Command(BaseCommand):
         clock = demo.demo_clock(demo.trading_day(timezone.localdate()), speed)
         # Only this process's account exists, and it points at the simulator: orders go there.
         settings.AUTOHEDGE_CLOCK, settings.AUTOHEDGE_LIVE_TRADING = clock.spec(), True
+        celery_app.conf.task_always_eager = True  # no Redis needed: the dashboard's tasks run in-process
         _, broker_url = start_server(build_demo_simbroker(clock, seed=seed, api_key=os.environ["OPENALGO_API_KEY"], strategies=demo.STRATEGIES))
         bot_api, bot_url = telegram_sim.start()
         demo.use_telegram_sim(bot_url, bot_api.sim.token, DEMO_CHAT)

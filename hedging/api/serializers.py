@@ -1,0 +1,377 @@
+"""Shapes of the API. Money and percentages are Decimal, sent as JSON strings with two
+decimals ("433000.00", "84.10"); times are ISO 8601 in Asia/Kolkata (+05:30)."""
+
+from copy import copy
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from brokers.models import BrokerAccount, Index
+from hedging.models import DailySession, HedgeOrder, HedgeTransaction
+from hedging.services import sessions
+from schedules.models import WEEKDAYS, StrategySchedule
+
+MAX_ANALYTICS_DAYS = 366
+
+
+def money(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+
+
+def percent(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=7, decimal_places=2, **kwargs)
+
+
+def as_drf_error(error: DjangoValidationError) -> serializers.ValidationError:
+    detail = error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+    return serializers.ValidationError({("non_field_errors" if k == "__all__" else k): v for k, v in detail.items()})
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    account_name = serializers.CharField(source="account.name", read_only=True)
+
+    class Meta:
+        model = DailySession
+        fields = [
+            "id", "account", "account_name", "date", "index_name", "expiry", "num_baskets", "lots_per_basket",
+            "lot_size", "budget", "status", "auto_enabled", "entry_trigger_pct", "entry_target_pct",
+            "exit_trigger_pct", "lookahead_minutes", "max_hedge_cost_per_day", "cooldown_seconds",
+            "exit_buffer_minutes", "min_exit_premium", "min_premium", "max_premium", "min_otm_distance",
+            "max_otm_distance", "price_protection_pct", "order_retries", "margin_model", "margin_unhedged",
+            "margin_hedged", "baseline_margin", "baseline_captured_at", "excluded_margin", "is_replay",
+            "replay_name", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class SessionCreateSerializer(serializers.Serializer):
+    """Today's session from the defaults; only these may be given."""
+
+    account = serializers.PrimaryKeyRelatedField(queryset=BrokerAccount.objects.filter(enabled=True))
+    index_name = serializers.ChoiceField(choices=Index.choices)
+    num_baskets = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    expiry = serializers.DateField(required=False, help_text="Default: the nearest expiry the broker lists.")
+    margin_unhedged = money(required=False, help_text="Mu; needed where the constants table has none.")
+    margin_hedged = money(required=False, help_text="Mh; needed where the constants table has none.")
+
+
+class SessionQuerySerializer(serializers.Serializer):
+    date = serializers.DateField(required=False)
+    account = serializers.PrimaryKeyRelatedField(queryset=BrokerAccount.objects.all(), required=False)
+    is_replay = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+# --- schedule ------------------------------------------------------------------------------
+
+SCHEDULE_CONSTRAINT_FIELDS = {
+    "strategy_schedule_unique_name": "name",
+    "strategy_schedule_exit_after_entry": "exit_time",
+    "strategy_schedule_market_hours": "entry_time",
+    "strategy_schedule_baskets_positive": "baskets",
+    "strategy_schedule_weekdays_valid": "weekdays",
+}
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string", "enum": WEEKDAYS}})
+class WeekdaysField(serializers.Field):
+    """The model's bit mask as day names: ["Mon", "Wed"]."""
+
+    def to_representation(self, value: int) -> list[str]:
+        return [day for i, day in enumerate(WEEKDAYS) if value & (1 << i)]
+
+    def to_internal_value(self, data) -> int:
+        if not isinstance(data, list) or not data:
+            raise serializers.ValidationError(f"give a non-empty list of day names from {', '.join(WEEKDAYS)}")
+        unknown = [day for day in data if day not in WEEKDAYS]
+        if unknown:
+            raise serializers.ValidationError(f"unknown day(s) {unknown}: use {', '.join(WEEKDAYS)}")
+        return sum(1 << WEEKDAYS.index(day) for day in set(data))
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    weekdays = WeekdaysField(required=False, help_text='Day names, e.g. ["Mon", "Tue"]. Default: Monday to Friday.')
+
+    class Meta:
+        model = StrategySchedule
+        fields = ["id", "account", "index_name", "name", "entry_time", "exit_time", "baskets", "weekdays", "enabled", "notes"]
+        validators = []  # every constraint is checked in validate(), under the field it is about
+
+    def validate(self, attrs):
+        row = copy(self.instance) if self.instance else StrategySchedule()
+        for name, value in attrs.items():
+            setattr(row, name, value)
+        try:
+            sessions.validate(row, SCHEDULE_CONSTRAINT_FIELDS)
+        except DjangoValidationError as invalid:
+            raise as_drf_error(invalid) from None
+        return attrs
+
+
+# --- transactions --------------------------------------------------------------------------
+
+
+class HedgeOrderSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HedgeOrder
+        fields = [
+            "leg", "attempt", "side", "symbol", "exchange", "strike", "quantity", "limit_price", "expected_price",
+            "status", "filled_quantity", "average_price", "mbpr", "runner_up_mbpr", "broker_order_id", "error", "sent_at",
+        ]
+        read_only_fields = fields
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    session_label = serializers.CharField(source="session.__str__", read_only=True)
+    is_replay = serializers.BooleanField(source="session.is_replay", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    orders = HedgeOrderSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = HedgeTransaction
+        fields = [
+            "id", "session", "session_label", "is_replay", "action", "origin", "requested_by", "hedge_baskets",
+            "reason", "for_entries", "util_before_pct", "util_projected_pct", "util_after_pct", "expected_cost",
+            "cost", "status", "error", "decided_at", "completed_at", "latency_ms", "orders",
+        ]
+        read_only_fields = fields
+
+
+class TransactionQuerySerializer(serializers.Serializer):
+    date = serializers.DateField(required=False, help_text="The session's date.")
+    session = serializers.PrimaryKeyRelatedField(queryset=DailySession.objects.all(), required=False)
+    action = serializers.ChoiceField(choices=HedgeTransaction.Action.choices, required=False)
+    status = serializers.ChoiceField(choices=HedgeTransaction.Status.choices, required=False)
+    origin = serializers.ChoiceField(choices=HedgeTransaction.Origin.choices, required=False)
+
+
+# --- actions -------------------------------------------------------------------------------
+
+
+class ManualSerializer(serializers.Serializer):
+    session = serializers.PrimaryKeyRelatedField(
+        queryset=DailySession.objects.filter(status=DailySession.Status.ACTIVE, is_replay=False).select_related("account")
+    )
+    hedge_baskets = serializers.IntegerField(min_value=1, max_value=50)
+    client_key = serializers.CharField(
+        required=False, default="", max_length=60, help_text="Repeat it to retry safely: the same key never orders twice."
+    )
+
+
+class ToggleSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    session = serializers.PrimaryKeyRelatedField(
+        queryset=DailySession.objects.filter(is_replay=False).select_related("account"),
+        required=False,
+        allow_null=True,
+        help_text="Omit for the global switch.",
+    )
+    reason = serializers.CharField(required=False, default="", max_length=200)
+
+
+class ToggleResultSerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=["global", "session"])
+    session = serializers.IntegerField(allow_null=True)
+    enabled = serializers.BooleanField()
+    changed = serializers.BooleanField(help_text="False when the switch was in that state already.")
+    auto_global = serializers.BooleanField()
+
+
+# --- status --------------------------------------------------------------------------------
+
+
+class StatusQuerySerializer(serializers.Serializer):
+    session = serializers.PrimaryKeyRelatedField(
+        queryset=DailySession.objects.select_related("account"), required=False, help_text="Default: today's sessions."
+    )
+
+
+class SessionRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    account = serializers.CharField(source="account.name")
+    date = serializers.DateField()
+    index_name = serializers.CharField()
+    expiry = serializers.DateField()
+    num_baskets = serializers.IntegerField()
+    is_replay = serializers.BooleanField()
+
+
+class MarginSerializer(serializers.Serializer):
+    broker_used = money()
+    used = money()
+    utilisation_pct = percent()
+    as_of = serializers.DateTimeField()
+    source = serializers.ChoiceField(choices=["broker", "snapshot"])
+
+
+class ThresholdsSerializer(serializers.Serializer):
+    entry_trigger_pct = percent()
+    entry_target_pct = percent()
+    exit_trigger_pct = percent()
+
+
+class HedgeLegSerializer(serializers.Serializer):
+    symbol = serializers.CharField()
+    option_type = serializers.CharField()
+    strike = money()
+    quantity = serializers.IntegerField()
+    entry_price = money()
+    opened_at = serializers.DateTimeField()
+
+
+class CapSerializer(serializers.Serializer):
+    max = money(source="cap")
+    spent = money()
+    left = money(source="cap_left")
+
+
+class NextEntrySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    at = serializers.DateTimeField()
+    baskets = serializers.IntegerField()
+    projected_pct = percent(allow_null=True)
+    needs_hedge = serializers.BooleanField()
+    in_lookahead = serializers.BooleanField()
+
+
+class VerdictSerializer(serializers.Serializer):
+    action = serializers.CharField(allow_null=True)
+    reason = serializers.CharField()
+
+
+class LastActionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = serializers.CharField()
+    origin = serializers.CharField()
+    hedge_baskets = serializers.IntegerField()
+    reason = serializers.CharField()
+    status = serializers.CharField()
+    cost = money()
+    decided_at = serializers.DateTimeField()
+
+
+class BrokerHealthSerializer(serializers.Serializer):
+    reachable = serializers.BooleanField()
+    error = serializers.CharField()
+    latency_ms = serializers.FloatField(allow_null=True)
+
+
+class WorkerHealthSerializer(serializers.Serializer):
+    last_tick_at = serializers.DateTimeField(allow_null=True)
+    healthy = serializers.BooleanField(allow_null=True, help_text="null: market closed, no tick expected.")
+
+
+class AlertSerializer(serializers.Serializer):
+    created_at = serializers.DateTimeField()
+    level = serializers.CharField()
+    kind = serializers.CharField()
+    text = serializers.CharField()
+
+
+class SessionStatusSerializer(serializers.Serializer):
+    session = SessionRefSerializer()
+    mode = serializers.ChoiceField(choices=["paper", "live"])
+    auto_enabled = serializers.BooleanField(help_text="This session's switch.")
+    auto_effective = serializers.BooleanField(help_text="Session switch and global switch both on.")
+    budget = money()
+    margin = MarginSerializer(allow_null=True)
+    thresholds = ThresholdsSerializer(source="settings")
+    open_baskets = serializers.IntegerField()
+    hedges_held = serializers.IntegerField(help_text="Whole hedge baskets.")
+    hedge_legs = HedgeLegSerializer(many=True)
+    cap = CapSerializer(source="*")
+    cooldown_left = serializers.IntegerField(help_text="Seconds until the next hedge action is allowed.")
+    next_entries = NextEntrySerializer(many=True)
+    decision = VerdictSerializer(help_text="What the rules say now (strikes are chosen by the tick).")
+    last_action = LastActionSerializer(allow_null=True)
+    broker = BrokerHealthSerializer()
+    worker = WorkerHealthSerializer()
+    alerts = AlertSerializer(many=True)
+    problem = serializers.CharField()
+
+
+class StatusSerializer(serializers.Serializer):
+    now = serializers.DateTimeField()
+    auto_global = serializers.BooleanField()
+    sessions = SessionStatusSerializer(many=True)
+
+
+# --- analytics -----------------------------------------------------------------------------
+
+
+class AnalyticsQuerySerializer(serializers.Serializer):
+    date_from = serializers.DateField(required=False, help_text="Default: 30 days before date_to.")
+    date_to = serializers.DateField(required=False, help_text="Default: today.")
+    include_replays = serializers.BooleanField(default=True)
+    account = serializers.PrimaryKeyRelatedField(queryset=BrokerAccount.objects.all(), required=False)
+    session = serializers.PrimaryKeyRelatedField(
+        queryset=DailySession.objects.all(), required=False, help_text="Add this session's utilisation through the day."
+    )
+
+    def validate(self, attrs):
+        today = self.context["today"]
+        attrs.setdefault("date_to", today)
+        attrs.setdefault("date_from", attrs["date_to"] - timedelta(days=30))
+        if attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError({"date_from": "must not be after date_to"})
+        if (attrs["date_to"] - attrs["date_from"]).days >= MAX_ANALYTICS_DAYS:
+            raise serializers.ValidationError({"date_from": f"the range is limited to {MAX_ANALYTICS_DAYS} days"})
+        return attrs
+
+
+class SessionDaySerializer(serializers.Serializer):
+    session = SessionRefSerializer()
+    spent = money()
+    received = money()
+    net = money()
+    hedge_buys = serializers.IntegerField()
+    baskets_bought = serializers.IntegerField()
+    entries = serializers.IntegerField()
+    entered_baskets = serializers.IntegerField()
+    entries_hedged = serializers.IntegerField()
+    entries_unhedged = serializers.IntegerField(help_text="Hedges avoided: entries that went in without one.")
+    static_cost = money(help_text='Estimated cost of "hedge every basket" for the same entries.')
+    basket_price = money()
+    price_source = serializers.ChoiceField(choices=["paid", "range", "floor"])
+    saved = money()
+
+
+class MarkerSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    label = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["entry", "buy", "exit"])
+
+
+class PointSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    utilisation_pct = percent()
+
+
+class SeriesSerializer(serializers.Serializer):
+    session = SessionRefSerializer()
+    points = PointSerializer(many=True)
+    markers = MarkerSerializer(many=True)
+
+
+class TotalsSerializer(serializers.Serializer):
+    spent = money()
+    received = money()
+    net = money()
+    static_cost = money()
+    saved = money()
+    hedge_buys = serializers.IntegerField()
+    entries = serializers.IntegerField()
+    entries_hedged = serializers.IntegerField()
+    entries_unhedged = serializers.IntegerField()
+
+
+class AnalyticsSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    days = SessionDaySerializer(many=True)
+    totals = TotalsSerializer()
+    utilisation = SeriesSerializer(allow_null=True, required=False)

@@ -1,0 +1,203 @@
+"""The REST API: thin faces over the services. Reading needs an authenticated user;
+anything that can place or cancel an order, toggle auto-hedge, or change a schedule or
+session needs a staff user."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import APIException
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from brokers.openalgo import OpenAlgoError
+from hedging import tasks
+from hedging.api import serializers as s
+from hedging.core.clock import IST
+from hedging.core.decide import BUY, EXIT, ActionRefused
+from hedging.models import Control, DailySession, HedgeTransaction
+from hedging.services import analytics, orchestrator, runtime, sessions, status as status_service
+from schedules.models import StrategySchedule
+
+
+class StaffWrites(BasePermission):
+    """Anyone logged in may read; only staff may change."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and (request.method in SAFE_METHODS or user.is_staff))
+
+
+class BrokerUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The broker did not answer."
+    default_code = "broker_unavailable"
+
+
+def query(serializer_class, request, **context):
+    serializer = serializer_class(data=request.query_params, context={"request": request, **context})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def now():
+    return runtime.clock().now()
+
+
+class StatusView(APIView):
+    @extend_schema(parameters=[s.StatusQuerySerializer], responses=s.StatusSerializer)
+    def get(self, request):
+        session = query(s.StatusQuerySerializer, request).get("session")
+        overview = status_service.overview(now(), runtime.ports_for, [session] if session else None)
+        return Response(s.StatusSerializer(overview).data)
+
+
+class ToggleView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=s.ToggleSerializer, responses=s.ToggleResultSerializer)
+    def post(self, request):
+        serializer = s.ToggleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        session = data.get("session")
+        alert = sessions.set_auto(data["enabled"], request.user, now(), session, data["reason"], tasks.deliver_alert_later)
+        result = {
+            "scope": "session" if session else "global",
+            "session": session.pk if session else None,
+            "enabled": data["enabled"],
+            "changed": alert is not None,
+            "auto_global": Control.get().auto_enabled,
+        }
+        return Response(s.ToggleResultSerializer(result).data)
+
+
+class ManualView(APIView):
+    permission_classes = [IsAdminUser]
+    action: str = ""
+
+    @extend_schema(
+        request=s.ManualSerializer,
+        responses={201: s.TransactionSerializer, 400: OpenApiResponse(description="Refused: the field named says why."),
+                   503: OpenApiResponse(description="The broker did not answer.")},
+    )
+    def post(self, request):
+        serializer = s.ManualSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        session = data["session"]
+        try:
+            ports = runtime.ports_for(session.account)
+        except ValueError as no_key:  # the account's API key variable is unset
+            raise BrokerUnavailable(str(no_key)) from None
+        try:
+            tx = orchestrator.manual(session.pk, self.action, data["hedge_baskets"], request.user, ports, data["client_key"])
+        except ActionRefused as refused:
+            raise s.serializers.ValidationError({refused.field: [str(refused)]}) from None
+        except OpenAlgoError as failure:
+            raise BrokerUnavailable(str(failure)) from None
+        return Response(s.TransactionSerializer(tx).data, status=status.HTTP_201_CREATED)
+
+
+class ManualBuyView(ManualView):
+    action = BUY
+
+
+class ManualExitView(ManualView):
+    action = EXIT
+
+
+class TransactionList(generics.ListAPIView):
+    serializer_class = s.TransactionSerializer
+
+    @extend_schema(parameters=[s.TransactionQuerySerializer])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        rows = HedgeTransaction.objects.select_related("session__account", "requested_by").prefetch_related("orders")
+        filters = query(s.TransactionQuerySerializer, self.request)
+        if "date" in filters:
+            rows = rows.filter(session__date=filters["date"])
+        for name in ("session", "action", "status", "origin"):
+            if name in filters:
+                rows = rows.filter(**{name: filters[name]})
+        return rows.order_by("-decided_at", "-pk")
+
+
+class TransactionDetail(generics.RetrieveAPIView):
+    serializer_class = s.TransactionSerializer
+    queryset = HedgeTransaction.objects.select_related("session__account", "requested_by").prefetch_related("orders")
+
+
+class ScheduleList(generics.ListCreateAPIView):
+    """The strategy schedule: every row (a few dozen at most, so not paginated)."""
+
+    permission_classes = [StaffWrites]
+    serializer_class = s.ScheduleSerializer
+    queryset = StrategySchedule.objects.select_related("account").order_by("account__name", "index_name", "entry_time", "name")
+    pagination_class = None
+
+
+class ScheduleDetail(generics.RetrieveUpdateDestroyAPIView):
+    permission_classes = [StaffWrites]
+    serializer_class = s.ScheduleSerializer
+    queryset = StrategySchedule.objects.select_related("account")
+
+
+class SessionList(generics.ListCreateAPIView):
+    permission_classes = [StaffWrites]
+    serializer_class = s.SessionSerializer
+
+    @extend_schema(parameters=[s.SessionQuerySerializer])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = query(s.SessionQuerySerializer, self.request)
+        rows = DailySession.objects.select_related("account").order_by("-date", "account__name", "index_name", "-pk")
+        for name in ("date", "account"):
+            if name in filters:
+                rows = rows.filter(**{name: filters[name]})
+        if filters.get("is_replay") is not None:
+            rows = rows.filter(is_replay=filters["is_replay"])
+        return rows
+
+    @extend_schema(request=s.SessionCreateSerializer, responses={201: s.SessionSerializer})
+    def post(self, request, *args, **kwargs):
+        """Create today's session from the defaults."""
+        serializer = s.SessionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        today, account = now().astimezone(IST).date(), data["account"]
+        try:
+            expiry = data.get("expiry") or sessions.default_expiry(data["index_name"], today, lambda: runtime.broker_for(account))
+            session = sessions.create(
+                account, data["index_name"], today, expiry, data["num_baskets"],
+                data.get("margin_unhedged"), data.get("margin_hedged"),
+            )
+        except DjangoValidationError as invalid:
+            raise s.as_drf_error(invalid) from None
+        return Response(s.SessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+class SessionDetail(generics.RetrieveAPIView):
+    serializer_class = s.SessionSerializer
+    queryset = DailySession.objects.select_related("account")
+
+
+class AnalyticsView(APIView):
+    @extend_schema(parameters=[s.AnalyticsQuerySerializer], responses=s.AnalyticsSerializer)
+    def get(self, request):
+        filters = query(s.AnalyticsQuerySerializer, request, today=now().astimezone(IST).date())
+        account = filters.get("account")
+        summary = analytics.summarise(filters["date_from"], filters["date_to"], filters["include_replays"], account.pk if account else None)
+        session = filters.get("session")
+        data = {
+            "date_from": summary.date_from,
+            "date_to": summary.date_to,
+            "days": summary.days,
+            "totals": summary.totals(),
+            "utilisation": analytics.utilisation_series(session) if session else None,
+        }
+        return Response(s.AnalyticsSerializer(data).data)

@@ -1,0 +1,58 @@
+from django import forms
+
+from brokers.models import BrokerAccount, Index
+from hedging.models import DailySession, HedgeTransaction
+from schedules.forms import StrategyScheduleForm
+
+
+class ScheduleRowForm(StrategyScheduleForm):
+    """The admin's form (the same validation), with the browser's time pickers."""
+
+    class Meta(StrategyScheduleForm.Meta):
+        widgets = {
+            "entry_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "exit_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+
+class ToggleForm(forms.Form):
+    enabled = forms.TypedChoiceField(choices=[("on", "on"), ("off", "off")], coerce=lambda value: value == "on")
+    session = forms.ModelChoiceField(DailySession.objects.filter(is_replay=False).select_related("account"), required=False)
+
+
+class ManualForm(forms.Form):
+    session = forms.ModelChoiceField(DailySession.objects.filter(status=DailySession.Status.ACTIVE, is_replay=False).select_related("account"))
+    action = forms.ChoiceField(choices=HedgeTransaction.Action.choices)
+    hedge_baskets = forms.IntegerField(min_value=1, max_value=50, initial=1)
+
+
+class SessionCreateForm(forms.Form):
+    account = forms.ModelChoiceField(BrokerAccount.objects.filter(enabled=True))
+    index_name = forms.ChoiceField(label="Index", choices=Index.choices)
+    num_baskets = forms.IntegerField(label="Baskets", min_value=1, max_value=100, initial=1)
+    expiry = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Blank: the nearest expiry.")
+
+
+class TransactionFilterForm(forms.Form):
+    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    session = forms.ModelChoiceField(DailySession.objects.select_related("account"), required=False)
+    action = forms.ChoiceField(choices=[("", "any action"), *HedgeTransaction.Action.choices], required=False)
+    status = forms.ChoiceField(choices=[("", "any status"), *HedgeTransaction.Status.choices], required=False)
+
+    def filters(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+class AnalyticsForm(forms.Form):
+    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    include_replays = forms.BooleanField(label="Include replays", required=False)
+    session = forms.ModelChoiceField(
+        DailySession.objects.select_related("account"), required=False, label="Day to chart", empty_label="latest day with readings"
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_from", "Must not be after the end date.")
+        return data

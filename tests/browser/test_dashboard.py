@@ -1,0 +1,125 @@
+"""The dashboard in headless Chromium (Debian's, no downloaded browser) against the app
+served by live_server and the simulated broker on loopback: log in, read the live
+status panel, watch it refresh in place, toggle auto-hedge, edit a schedule row and
+open analytics with a drawn chart. Screenshots go to tests/artifacts/."""
+
+from datetime import time, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+from hedging.core.clock import at
+from hedging.messages import format_lakh
+from hedging.models import Alert, HedgeTransaction
+from hedging.services import orchestrator
+from schedules.models import StrategySchedule
+from tests.api.fixtures import NIFTY_LOT
+from tests.factories import StrategyScheduleFactory
+from tests.fixtures.simbroker import SIM_DAY
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--no-first-run", "--disable-sync"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def page(monkeypatch):
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium chromium-driver`")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are plain sync code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        yield context.new_page()
+        context.close()
+        browser.close()
+        connections.close_all()  # the test's queries ran beside Playwright's event loop, on a connection of their own
+
+
+@pytest.fixture
+def morning(trading_day, simbroker, sim_ports):
+    """The worker's ticks from 09:30 to 10:30: the lookahead buys a hedge for P2 before
+    10:00, P2 enters; P3 (11:00) is still to come."""
+    simbroker.add_strategy("P2", "NIFTY", time(10, 0), time(15, 15), NIFTY_LOT)
+    StrategyScheduleFactory(account=trading_day.account, name="P3", entry_time=time(11, 0), exit_time=time(15, 15), baskets=1)
+    tick_until(trading_day, simbroker, sim_ports, at(SIM_DAY, time(9, 30)), at(SIM_DAY, time(10, 30)))
+    return trading_day
+
+
+def tick_until(session, simbroker, ports, start, end):
+    moment = start
+    while moment <= end:
+        simbroker.clock.set(moment)
+        orchestrator.tick(session.pk, ports)
+        moment += timedelta(minutes=1)
+
+
+def live_used_margin(simbroker, session) -> str:
+    return format_lakh(Decimal(simbroker.state()["used_margin"]) - session.baseline_margin)
+
+
+def shot(page, name):
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_the_trader_day_in_the_browser(page, live_server, staff, morning, simbroker, sim_ports, celery_eager):
+    session = morning
+    assert HedgeTransaction.objects.filter(session=session, action="BUY", status="filled").count() == 1
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", staff.username)
+    page.fill("#id_password", "pw-for-tests")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    panel = page.locator(f"#session-{session.pk}")
+    assert panel.locator("[data-testid=used-margin]").inner_text() == live_used_margin(simbroker, session)
+    assert panel.locator("[data-testid=open-baskets]").inner_text() == "2"
+    assert panel.locator("[data-testid=hedges-held]").inner_text() == "1"
+    assert panel.locator("[data-testid=broker-health]").inner_text().startswith("Broker reachable")
+    assert "P3" in panel.locator("table").inner_text()
+    assert panel.locator("svg.chart").is_visible()  # the gauge
+    shot(page, "01-status.png")
+
+    # The panel refreshes itself: a minute later (one more tick), without reloading the page.
+    page.evaluate("window.notReloaded = true")
+    tick_until(session, simbroker, sim_ports, at(SIM_DAY, time(10, 31)), at(SIM_DAY, time(10, 31)))
+    page.wait_for_function("document.querySelector('#status time').textContent.includes('10:31')", timeout=30_000)
+    assert page.evaluate("window.notReloaded") is True
+    assert panel.locator("[data-testid=used-margin]").inner_text() == live_used_margin(simbroker, session)
+
+    page.click(f"#session-{session.pk} [data-testid=session-toggle]")
+    page.wait_for_selector(f"#session-{session.pk} [data-auto=off]")
+    assert "Auto-hedge off" in page.locator(".messages").inner_text()
+    session.refresh_from_db()
+    assert session.auto_enabled is False
+    assert staff.username in Alert.objects.get(kind="auto_hedge_toggled", session=session).text
+    shot(page, "02-auto-off.png")
+
+    page.click("nav >> text=Schedule")
+    page.click('tr[data-row="P3"] >> text=Edit')
+    page.fill("#id_entry_time", "11:05")
+    page.click("button.primary")
+    page.wait_for_url(f"{live_server.url}/schedule/")
+    assert "11:05" in page.locator('tr[data-row="P3"]').inner_text()
+    assert StrategySchedule.objects.get(name="P3").entry_time == time(11, 5)
+    shot(page, "03-schedule.png")
+
+    page.click("nav >> text=Analytics")
+    line = page.locator("#utilisation-chart svg polyline.util-line")
+    line.wait_for()
+    assert len(line.get_attribute("points").split()) >= 60  # a reading a minute, 09:15 to 10:31
+    box = page.locator("#utilisation-chart svg").bounding_box()
+    assert box["width"] > 600 and box["height"] > 150
+    assert page.locator("#utilisation-chart svg .marker.buy").count() == 1
+    assert page.locator("#spend-chart svg rect.bar.actual").count() >= 1
+    shot(page, "04-analytics.png")

@@ -1,0 +1,78 @@
+"""The status panel: live figures in Indian format, the switches, manual actions."""
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from hedging.messages import format_inr, format_lakh
+from hedging.models import Alert, Control, HedgeTransaction
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def test_the_panel_shows_live_figures(staff_client, trading_day, simbroker):
+    used = Decimal(simbroker.state()["used_margin"]) - trading_day.baseline_margin
+    page = text(staff_client.get("/"))
+    assert f'data-testid="used-margin">{format_lakh(used)}<' in page
+    assert f"{format_inr(used)} of ₹9,00,000" in page
+    assert 'data-testid="budget">₹9L<' in page
+    assert f'data-testid="utilisation">{used * 100 / 900000:.1f}%<' in page
+    assert 'data-testid="open-baskets">1<' in page and 'data-testid="hedges-held">0<' in page
+    assert 'data-testid="spent">₹0<' in page and "of ₹50,000 cap · ₹50,000 left" in page
+    assert "<strong>BUY</strong> · P2 at 10:00: projected" in page
+    assert "needs hedge" in page and "in lookahead" in page
+    assert "Broker reachable" in page and "LIVE" in page
+    assert '<svg class="chart"' in page  # the gauge
+
+
+def test_the_refresh_endpoint_serves_the_panel_alone(staff_client, trading_day):
+    page = text(staff_client.get("/status/panel"))
+    assert 'data-testid="used-margin"' in page and "<html" not in page
+
+
+def test_without_a_session_the_page_offers_to_create_one(staff_client, sim_clock):
+    assert "No session today." in text(staff_client.get("/"))
+
+
+def test_toggling_auto_hedge_for_a_session(staff_client, staff, trading_day, celery_eager):
+    response = staff_client.post("/toggle", {"session": trading_day.pk, "enabled": "off"}, follow=True)
+    trading_day.refresh_from_db()
+    assert trading_day.auto_enabled is False
+    page = text(response)
+    assert "Auto-hedge off for" in page and "auto OFF" in page and "Turn auto on" in page
+    assert f"by {staff.username}" in Alert.objects.get(kind="auto_hedge_toggled", session=trading_day).text
+
+
+def test_the_global_switch(staff_client, trading_day, celery_eager):
+    page = text(staff_client.post("/toggle", {"enabled": "off"}, follow=True))
+    assert Control.get().auto_enabled is False
+    assert 'id="global-state">OFF<' in page and "(global off)" in page and "auto-hedge off" in page
+
+
+def test_a_manual_buy_from_the_panel(staff_client, staff, trading_day, simbroker, celery_eager, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post("/manual", {"session": trading_day.pk, "action": "BUY", "hedge_baskets": 1})
+    assert response.status_code == 302
+    tx = HedgeTransaction.objects.get()
+    assert (tx.origin, tx.requested_by, tx.status) == ("manual", staff, "filled")
+    assert len([o for o in simbroker.order_log if o.strategy.startswith("autohedge-")]) == 2
+    page = text(staff_client.get("/"))
+    assert 'data-testid="hedges-held">1<' in page and "CE " in page and "PE " in page
+    assert "BUY 1</strong> (manual by" in page
+
+
+def test_a_refused_manual_action_says_why(staff_client, trading_day, celery_eager):
+    page = text(staff_client.post("/manual", {"session": trading_day.pk, "action": "EXIT", "hedge_baskets": 1}, follow=True))
+    assert "Refused (hedge baskets): only 0 hedge basket(s) held" in page
+    assert not HedgeTransaction.objects.exists()
