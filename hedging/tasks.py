@@ -87,3 +87,23 @@ def close_day_all() -> int:
     for session in sessions:
         summary.close_day(session, now, deliver_alert_later)
     return len(sessions)
+
+
+@shared_task(name="hedging.forecast_all")
+def forecast_all() -> int:
+    """Before the open: one forecast per active session, each its own task."""
+    from hedging.services import forecast
+
+    return len(forecast.forecast_all(runtime.clock().now(), dispatch=forecast_session.delay))
+
+
+@shared_task(name="hedging.forecast_session", bind=True, max_retries=8)
+def forecast_session(self, session_id: int) -> str:
+    from hedging.services import forecast
+
+    return forecast.forecast_session(
+        session_id,
+        runtime.clock().now(),
+        retry=lambda seconds: self.retry(countdown=seconds),
+        deliver_alert=deliver_alert_later,
+    )
