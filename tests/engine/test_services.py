@@ -234,3 +234,31 @@ def test_the_day_closes_with_a_summary(world):
     assert "Entries: 2 made, 1 needed a hedge, 1 needed none." in alert.text
     assert world.tick("15:36").note == "busy or not active"
     assert close_day(world.session, world.at("15:40")) is None  # once a day
+
+
+def test_per_strike_model_scores_strikes_by_the_brokers_basket_margin():
+    from brokers.simbroker.margin import SpanLikeMargin
+
+    scenario = load_scenario(SCENARIOS / "one-entry-breach.json")
+    clock = SteppedClock(at(scenario.date, time(9, 15)))
+    sim = build_simbroker(scenario, clock, margin=SpanLikeMargin(), api_key="k")
+    asked = []
+    handle = sim.handle
+
+    def counting(endpoint, body, *args, **kwargs):
+        asked.append(endpoint)
+        return handle(endpoint, body, *args, **kwargs)
+
+    broker = OpenAlgoClient(f"inprocess://{uuid.uuid4().hex}", "k", transport=InProcessTransport(counting), rate_limit=False)
+    world = make_world()
+    DailySession.objects.filter(pk=world.session.pk).update(margin_model="per_strike")
+    world.session.refresh_from_db()
+    world.sim, world.ports.broker, world.ports.clock, world.clock = sim, broker, clock, clock
+    world.tick("09:40")
+    (tx,) = world.transactions()
+    assert tx.action == "BUY" and tx.hedge_baskets >= 1
+    assert asked.count("margin") > 2  # the straddle alone, then with each candidate leg
+    for order in tx.orders.all():
+        assert order.mbpr >= order.runner_up_mbpr
+    savings = {round(o.mbpr * o.expected_price * o.quantity / tx.hedge_baskets, -2) for o in tx.orders.all()}
+    assert len(savings) == 2  # per strike, not half of a constant each
