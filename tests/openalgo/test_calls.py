@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 import responses
 
+from tests.openalgo.common import HOST, KEY, url
+
 from brokers.models import BrokerAccount
 from brokers.openalgo import (
     BrokerTimeout,
@@ -26,18 +28,8 @@ from brokers.openalgo_types import (
     to_int,
 )
 
-HOST = "http://openalgo.test"
-KEY = "test-key-0123456789abcdef"
 
 
-def url(endpoint: str) -> str:
-    return f"{HOST}/api/v1/{endpoint}"
-
-
-@pytest.fixture
-def api():
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 @pytest.fixture

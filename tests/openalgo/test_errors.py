@@ -6,6 +6,8 @@ import socket
 import pytest
 import requests
 import responses
+
+from tests.openalgo.common import HOST, KEY, url
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from brokers.openalgo import (
@@ -23,18 +25,8 @@ from brokers.openalgo import (
     window_seconds,
 )
 
-HOST = "http://openalgo.test"
-KEY = "test-key-0123456789abcdef"
 
 
-def url(endpoint: str) -> str:
-    return f"{HOST}/api/v1/{endpoint}"
-
-
-@pytest.fixture
-def api():
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 import requests
 import responses
+
+from tests.openalgo.common import HOST, KEY, url
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from brokers.openalgo import (
@@ -20,8 +22,6 @@ from brokers.openalgo import (
 )
 from brokers.openalgo_types import Placement
 
-HOST = "http://openalgo.test"
-KEY = "test-key-0123456789abcdef"
 TAG = "ah-42-pe-1"
 ORDER = {
     "symbol": "NIFTY01DEC2622000PE",
@@ -36,9 +36,6 @@ FUNDS = {"availablecash": 1, "collateral": 0, "m2mrealized": 0, "m2munrealized":
 STATS = {"total_buy_orders": 1, "total_sell_orders": 0, "total_completed_orders": 0, "total_open_orders": 1, "total_rejected_orders": 0}
 
 
-def url(endpoint: str) -> str:
-    return f"{HOST}/api/v1/{endpoint}"
-
 
 def endpoints(api) -> list[str]:
     return [call.request.url.rsplit("/", 1)[1] for call in api.calls]
@@ -52,11 +49,6 @@ def book(*tags: str) -> dict:
     ]
     return {"status": "success", "data": {"orders": orders, "statistics": STATS}}
 
-
-@pytest.fixture
-def api():
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 @pytest.fixture
