@@ -8,8 +8,9 @@ class HedgingConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
-        from hedging.models import ExchangeHoliday
-        from hedging.services.calculator import forget_holidays
+        from hedging.models import ExchangeHoliday, MarginConstant
+        from hedging.services.calculator import forget_reference
 
-        for signal in (post_save, post_delete):
-            signal.connect(forget_holidays, sender=ExchangeHoliday, dispatch_uid=f"forget_holidays_{signal}")
+        for model in (ExchangeHoliday, MarginConstant):
+            for signal in (post_save, post_delete):
+                signal.connect(forget_reference, sender=model, dispatch_uid=f"forget_{model.__name__}_{id(signal)}")

@@ -56,7 +56,7 @@ def snapshot(session_id: int) -> str:
 @shared_task(name="hedging.execute_hedge", bind=True, max_retries=20)
 def execute_hedge(self, tx_id: int, tick_started: float | None = None) -> str:
     tx = HedgeTransaction.objects.select_related("session__account").get(pk=tx_id)
-    tx = execute(tx_id, runtime.ports_for(tx.session.account), tick_started)
+    tx = execute(tx, runtime.ports_for(tx.session.account), tick_started)
     if tx.status == HedgeTransaction.Status.PLACED:  # an answer was lost: look again shortly
         raise self.retry(countdown=5)
     return tx.status

@@ -13,10 +13,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def forget_cached_holidays():
-    """Holidays are cached per process; a rolled-back test's holiday must not outlive it."""
-    from hedging.services.calculator import forget_holidays
+def forget_cached_reference():
+    """Holidays and margin constants are cached per process; a rolled-back test's rows
+    must not outlive it."""
+    from hedging.services.calculator import forget_reference
 
-    forget_holidays()
+    forget_reference()
     yield
-    forget_holidays()
+    forget_reference()

@@ -22,22 +22,29 @@ class UnknownMarginConstants(ValueError):
     pass
 
 
-HOLIDAYS_TTL = 60.0  # seconds: an edited holiday list reaches every worker within a minute
-_holidays: dict[str, tuple[float, frozenset]] = {}
+REFERENCE_TTL = 60.0  # seconds: an edit to holidays or margin constants reaches every worker within a minute
+_reference: dict[tuple, tuple[float, object]] = {}
+
+
+def reference(key: tuple, load):
+    """Reference data every tick asks for, read at most once a minute per process."""
+    read_at, value = _reference.get(key, (0.0, None))
+    if time.monotonic() - read_at > REFERENCE_TTL:
+        value = load()
+        _reference[key] = (time.monotonic(), value)
+    return value
+
+
+def forget_reference(**kwargs) -> None:
+    _reference.clear()
 
 
 def holidays(index_name: str) -> frozenset:
-    """The exchange's holidays, read at most once a minute per process (every tick asks)."""
     exchange = INDEX_EXCHANGE[index_name]
-    read_at, days = _holidays.get(exchange, (0.0, frozenset()))
-    if time.monotonic() - read_at > HOLIDAYS_TTL:
-        days = frozenset(ExchangeHoliday.objects.filter(exchange=exchange).values_list("date", flat=True))
-        _holidays[exchange] = (time.monotonic(), days)
-    return days
-
-
-def forget_holidays(**kwargs) -> None:
-    _holidays.clear()
+    return reference(
+        ("holidays", exchange),
+        lambda: frozenset(ExchangeHoliday.objects.filter(exchange=exchange).values_list("date", flat=True)),
+    )
 
 
 def session_settings(session: DailySession) -> HedgeSettings:
@@ -48,7 +55,10 @@ def margin_model(session: DailySession) -> ConstantsMargin:
     if session.margin_unhedged is not None and session.margin_hedged is not None:
         return ConstantsMargin(session.margin_unhedged, session.margin_hedged)
     dte = days_to_expiry(session.date, session.expiry, holidays(session.index_name))
-    row = MarginConstant.objects.filter(index_name=session.index_name, dte=dte).first()
+    row = reference(
+        ("constants", session.index_name, dte),
+        lambda: MarginConstant.objects.filter(index_name=session.index_name, dte=dte).first(),
+    )
     if row is None:
         raise UnknownMarginConstants(
             f"No margin constants for {session.index_name} at {dte} DTE: "

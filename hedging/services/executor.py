@@ -115,8 +115,9 @@ def _mbpr(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(Decimal("0.0001"))
 
 
-def execute(tx_id: int, ports: Ports, tick_started: float | None = None) -> HedgeTransaction:
-    tx = HedgeTransaction.objects.select_related("session__account").get(pk=tx_id)
+def execute(tx: HedgeTransaction | int, ports: Ports, tick_started: float | None = None) -> HedgeTransaction:
+    if not isinstance(tx, HedgeTransaction):
+        tx = HedgeTransaction.objects.select_related("session__account").get(pk=tx)
     if tx.status not in (TX.PENDING, TX.PLACED):
         return tx
     for leg in sorted(set(tx.orders.values_list("leg", flat=True))):
@@ -160,10 +161,11 @@ def send(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, tick_started: fl
     if ports.paper:
         _save(order, status=OS.PAPER, filled_quantity=order.quantity, average_price=order.expected_price)
         return
-    if tick_started is not None and tx.latency_ms is None:
-        tx.latency_ms = (time.time() - tick_started) * 1000
-        HedgeTransaction.objects.filter(pk=tx.pk, latency_ms__isnull=True).update(latency_ms=tx.latency_ms)
+    latency = None if tick_started is None or tx.latency_ms is not None else (time.time() - tick_started) * 1000
     place(tx, order, ports)
+    if latency is not None:  # recorded after the order left, to keep the write off its path
+        tx.latency_ms = latency
+        HedgeTransaction.objects.filter(pk=tx.pk, latency_ms__isnull=True).update(latency_ms=latency)
 
 
 def place(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, rate_limited: int = 0) -> None:
