@@ -13,6 +13,7 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from hedging.core.clock import IST
+from hedging.messages import format_lakh
 from hedging.services.analytics import Series
 
 THRESHOLD_CLASS = {"entry trigger": "trigger", "target": "target", "exit trigger": "exit"}
@@ -199,3 +200,81 @@ def gauge(utilisation_pct: Decimal | None, trigger: Decimal, target: Decimal, ex
         body.append(text(mx, label_y, label, f"gauge-label {cls}", "middle"))
     title = "Utilisation unknown" if utilisation_pct is None else f"Utilisation {utilisation_pct:.1f}% of budget"
     return svg(width, height, title, body)
+
+
+# --- the day's plan (the morning forecast) -------------------------------------------------
+
+
+def plan_chart(plan: dict, actual: dict | None = None, width: int = 960, height: int = 420) -> SafeString:
+    """The forecast's day (ForecastResult.detail()): projected utilisation, the entries and
+    planned hedge buys, trigger and target lines; below, the planned spend against the
+    daily cap. `actual` (plan_against_actual) adds each entry's utilisation as it happened
+    and the buys made."""
+    start, end = minutes("09:15:00"), minutes("15:30:00")
+    projected = [(minutes(p["time"]), p["util_pct"]) for p in plan["timeline"]]
+    done = [(minutes(e["time"]), e["actual_util_pct"]) for e in (actual or {}).get("entries", []) if e["actual_util_pct"] is not None]
+    peak = max([u for _, u in projected + done] + [plan["entry_trigger_pct"]])
+    plot = Plot(52, 50, width - 52 - 118, 230, 0, max(110.0, math.ceil(peak / 10) * 10 + 10))
+    right = plot.left + plot.width
+
+    def x(minute: float) -> float:
+        return plot.left + plot.width * min(max((minute - start) / (end - start), 0), 1)
+
+    body = y_axis(plot, 20, lambda v: f"{v:.0f}%", right)
+    body += [line(plot.left, plot.bottom, right, plot.bottom, "axis")]
+    body += [text(x(m), plot.bottom + 18, f"{m // 60:02.0f}:{m % 60:02.0f}", "tick", "middle") for m in range(start, end + 1, 75)]
+    for pct, name, cls in ((plan["entry_trigger_pct"], "trigger", "trigger"), (plan["entry_target_pct"], "target", "target")):
+        y = plot.y(pct)
+        body += [line(plot.left, y, right, y, f"threshold {cls}"), text(right + 6, y + 4, f"{pct:.0f}% {name}", f"threshold-label {cls}")]
+    labels = [(minutes(e["time"]), f"{e['name']} ×{e['baskets']}", "entry") for e in plan["entries"]]
+    labels += [(minutes(b["time"]), f"+{b['hedge_baskets']} hedge", "buy") for b in plan["planned"]]
+    for row, (minute, label, kind) in enumerate(sorted(labels)):
+        mx, label_y = x(minute), plot.top - 34 + (row % 3) * 12
+        body += [line(mx, label_y + 3, mx, plot.bottom, f"marker {kind}"), text(mx + 3, label_y, label, f"marker-label {kind}")]
+    if projected:
+        body.append(f'<polyline class="plan-line" points="{steps(projected, end, x, plot)}"/>')
+    if done:
+        body.append(f'<polyline class="actual-line" points="{" ".join(f"{x(m):.1f},{plot.y(u):.1f}" for m, u in done)}"/>')
+        body += [f'<circle class="actual-dot" cx="{x(m):.1f}" cy="{plot.y(u):.1f}" r="4"/>' for m, u in done]
+    body += [f'<path class="actual-buy" d="M{x(minutes(b["time"])):.1f},{plot.bottom - 10:.1f} l-6,10 h12 z"/>'
+             for b in (actual or {}).get("actual_buys", [])]
+    body += cap_strip(plan, x, plot.left, right, plot.bottom + 40)
+    return svg(width, height, f"Plan for {plan['day']}: {len(plan['planned'])} hedge buy(s)", body)
+
+
+def minutes(hms: str) -> int:
+    hours, mins, _ = hms.split(":")
+    return int(hours) * 60 + int(mins)
+
+
+def steps(points: Sequence[tuple[int, float]], end: int, x: Callable[[float], float], plot: Plot) -> str:
+    """A step line: each value holds until the next point (and the last until `end`)."""
+    coords = []
+    for (minute, value), (until, _) in zip(points, [*points[1:], (end, None)]):
+        coords += [f"{x(minute):.1f},{plot.y(value):.1f}", f"{x(until):.1f},{plot.y(value):.1f}"]
+    return " ".join(coords)
+
+
+def cap_strip(plan: dict, x: Callable[[float], float], left: float, right: float, top: float) -> list[str]:
+    """The planned buys' cumulative cost (and, when the cap falls short, the needed
+    buys') against the daily cap."""
+    cap, cost = rupees(plan["cap"]), rupees(plan["cost"])
+    needed = sum((rupees(b["cost"]) for b in plan["needed"]), Decimal(0))
+    plot = Plot(left, top, right - left, 70, 0, float(max(cap, needed)) * 1.1 or 1)
+    cap_y = plot.y(float(cap))
+    body = [line(left, plot.bottom, right, plot.bottom, "axis"), line(left, cap_y, right, cap_y, "cap-line"),
+            text(right + 6, cap_y + 4, f"cap {format_lakh(cap)}", "threshold-label cap-label"),
+            text(left - 8, plot.bottom + 4, "₹0", "tick", "end")]
+    for buys, cls in ((plan["needed"], "needed-cost"), (plan["planned"], "planned-cost")):
+        total, points = Decimal(0), [(minutes("09:15:00"), 0.0)]
+        for buy in buys:
+            total += rupees(buy["cost"])
+            points.append((minutes(buy["time"]), float(total)))
+        body.append(f'<polyline class="{cls}" points="{steps(points, minutes("15:30:00"), x, plot)}"/>')
+    spent = f"planned spend {format_lakh(cost)} of the cap" + ("" if plan["cap_covers"] else f"; the day needs {format_lakh(needed)}")
+    return [*body, text(left, plot.bottom + 18, spent, "legend")]
+
+
+def rupees(value: float) -> Decimal:
+    """A rupee amount from the forecast's JSON (a plain number) as Decimal."""
+    return Decimal(str(value))

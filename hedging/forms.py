@@ -56,3 +56,29 @@ class AnalyticsForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_from", "Must not be after the end date.")
         return data
+
+
+class PlanForm(forms.Form):
+    """A what-if on the day's plan: a blank field keeps the session's value; one
+    `baskets.NAME` field per schedule row of the day. The forecast checks the rest."""
+
+    budget = forms.DecimalField(label="Budget ₹", required=False, min_value=1, decimal_places=2)
+    entry_trigger_pct = forms.DecimalField(label="Trigger %", required=False, decimal_places=2)
+    entry_target_pct = forms.DecimalField(label="Target %", required=False, decimal_places=2)
+    max_hedge_cost_per_day = forms.DecimalField(label="Cap ₹", required=False, decimal_places=2)
+
+    def __init__(self, session: DailySession, rows, data=None):
+        super().__init__(data)
+        for name in ("budget", "entry_trigger_pct", "entry_target_pct", "max_hedge_cost_per_day"):
+            self.fields[name].widget.attrs["placeholder"] = f"{getattr(session, name):f}".removesuffix(".00")
+        for row in rows:
+            self.fields[f"baskets.{row.name}"] = forms.IntegerField(
+                label=f"{row.name} baskets", required=False, min_value=1,
+                widget=forms.NumberInput(attrs={"placeholder": row.baskets or session.num_baskets}),
+            )
+
+    def overrides(self) -> dict:
+        """The filled fields, as forecast_for_session takes them."""
+        data = {name: value for name, value in self.cleaned_data.items() if value is not None}
+        baskets = {name.removeprefix("baskets."): data.pop(name) for name in list(data) if name.startswith("baskets.")}
+        return {**data, "baskets": baskets} if baskets else data

@@ -5,6 +5,7 @@ from hedging import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("status/panel", views.status_panel, name="status-panel"),
+    path("status/plan/<int:pk>", views.plan_panel, name="status-plan"),
     path("toggle", views.toggle, name="toggle"),
     path("manual", views.manual, name="manual"),
     path("schedule/", views.schedule, name="schedule"),

@@ -20,10 +20,10 @@ from brokers.openalgo import OpenAlgoError
 from hedging import charts, tasks
 from hedging.core.clock import IST
 from hedging.core.decide import ActionRefused
-from hedging.forms import AnalyticsForm, ManualForm, ScheduleRowForm, SessionCreateForm, ToggleForm, TransactionFilterForm
+from hedging.forms import AnalyticsForm, ManualForm, PlanForm, ScheduleRowForm, SessionCreateForm, ToggleForm, TransactionFilterForm
 from hedging.messages import format_inr, format_lakh
 from hedging.models import DailySession, HedgeTransaction
-from hedging.services import analytics, orchestrator, runtime, sessions, status
+from hedging.services import analytics, forecast, orchestrator, runtime, scheduler, sessions, status
 from schedules.models import WEEKDAYS, StrategySchedule
 
 
@@ -87,6 +87,7 @@ def overview_context() -> dict:
                 s.margin.utilisation_pct if s.margin else None,
                 s.settings.entry_trigger_pct, s.settings.entry_target_pct, s.settings.exit_trigger_pct,
             ),
+            "plan": plan_context(s.session),
         }
         for s in overview.sessions
     ]
@@ -103,6 +104,36 @@ def dashboard(request):
 def status_panel(request):
     """The panel alone, for the page's auto-refresh."""
     return render(request, "hedging/_status.html", overview_context())
+
+
+def plan_context(session: DailySession, query=None) -> dict:
+    """"Today's plan": the stored morning forecast beside the day so far or, when the
+    what-if form has a field filled, a forecast made now with those values and saved
+    nowhere."""
+    form = PlanForm(session, scheduler.todays_rows(session), query if query and len(query) else None)
+    actual = forecast.plan_against_actual(session)
+    context = {"session": session, "form": form, "actual": actual, "forecast": actual and actual["forecast"], "what_if": False}
+    if form.is_bound and form.is_valid() and form.overrides():
+        context.update(forecast=None, what_if=True)
+        try:
+            context["forecast"] = forecast.forecast_for_session(session, form.overrides(), broker=runtime.broker_for(session.account)).detail()
+        except forecast.ForecastError as refused:
+            form.add_error(refused.field if refused.field in form.fields else None, str(refused))
+        except (OpenAlgoError, ValueError) as failure:
+            context["problem"] = f"Broker: {failure}"
+    if context["forecast"]:
+        plan = context["forecast"]
+        context["chart"] = charts.plan_chart(plan, actual)
+        context["costs"] = {name: format_inr(charts.rupees(plan[name]).quantize(Decimal(1))) for name in ("cost", "cost_low", "cost_high", "cap")}
+    return context
+
+
+@login_required
+@require_GET
+def plan_panel(request, pk):
+    """A session's plan alone: the page fetches it for a what-if (the form's GET)."""
+    session = get_object_or_404(DailySession.objects.select_related("account"), pk=pk, is_replay=False)
+    return render(request, "hedging/_plan.html", {"plan": plan_context(session, request.GET)})
 
 
 @staff_required

@@ -375,3 +375,23 @@ class AnalyticsSerializer(serializers.Serializer):
     days = SessionDaySerializer(many=True)
     totals = TotalsSerializer()
     utilisation = SeriesSerializer(allow_null=True, required=False)
+
+
+# --- forecast ------------------------------------------------------------------------------
+
+
+class ForecastQuerySerializer(serializers.Serializer):
+    """A what-if: every setting left blank keeps the session's; `baskets.NAME=n` sets a
+    schedule row's baskets. The forecast itself checks the values (docs/forecast.md)."""
+
+    session = serializers.PrimaryKeyRelatedField(queryset=DailySession.objects.filter(is_replay=False).select_related("account"))
+    date = serializers.DateField(required=False, help_text="Default: the session's day.")
+    budget = serializers.CharField(required=False, allow_blank=True)
+    entry_trigger_pct = serializers.CharField(required=False, allow_blank=True)
+    entry_target_pct = serializers.CharField(required=False, allow_blank=True)
+    max_hedge_cost_per_day = serializers.CharField(required=False, allow_blank=True)
+
+    def overrides(self, params) -> dict:
+        data = {name: value for name, value in self.validated_data.items() if name not in ("session", "date")}
+        baskets = {name.removeprefix("baskets."): value for name, value in params.items() if name.startswith("baskets.")}
+        return {**data, "baskets": baskets} if baskets else data

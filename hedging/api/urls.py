@@ -12,6 +12,7 @@ urlpatterns = [
     path("schedule", views.ScheduleList.as_view(), name="api-schedule"),
     path("schedule/<int:pk>", views.ScheduleDetail.as_view(), name="api-schedule-row"),
     path("analytics", views.AnalyticsView.as_view(), name="api-analytics"),
+    path("forecast", views.ForecastView.as_view(), name="api-forecast"),
     path("session", views.SessionList.as_view(), name="api-sessions"),
     path("session/<int:pk>", views.SessionDetail.as_view(), name="api-session"),
 ]

@@ -3,6 +3,7 @@ anything that can place or cancel an order, toggle auto-hedge, or change a sched
 session needs a staff user."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException
@@ -16,7 +17,7 @@ from hedging.api import serializers as s
 from hedging.core.clock import IST
 from hedging.core.decide import BUY, EXIT, ActionRefused
 from hedging.models import Control, DailySession, HedgeTransaction
-from hedging.services import analytics, orchestrator, runtime, sessions, status as status_service
+from hedging.services import analytics, forecast, orchestrator, runtime, sessions, status as status_service
 from schedules.models import StrategySchedule
 
 
@@ -201,3 +202,28 @@ class AnalyticsView(APIView):
             "utilisation": analytics.utilisation_series(session) if session else None,
         }
         return Response(s.AnalyticsSerializer(data).data)
+
+
+class ForecastView(APIView):
+    @extend_schema(
+        parameters=[s.ForecastQuerySerializer],
+        description="The session's day forecast now, or a what-if: nothing is saved. `baskets.NAME=n` sets a schedule "
+                    "row's baskets. Numbers are plain JSON numbers and times HH:MM:SS, as docs/forecast.md describes.",
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The forecast in full (`ForecastResult.detail()`)."),
+                   400: OpenApiResponse(description="Refused: the field named says why."),
+                   503: OpenApiResponse(description="The broker did not answer.")},
+    )
+    def get(self, request):
+        params = s.ForecastQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        session = params.validated_data["session"]
+        try:
+            result = forecast.forecast_for_session(
+                session, params.overrides(request.query_params), day=params.validated_data.get("date"),
+                broker=runtime.broker_for(session.account),
+            )
+        except forecast.ForecastError as refused:
+            raise s.serializers.ValidationError({refused.field: [str(refused)]}) from None
+        except (OpenAlgoError, ValueError) as failure:  # ValueError: the account's API key variable is unset
+            raise BrokerUnavailable(str(failure)) from None
+        return Response(result.detail())

@@ -35,7 +35,7 @@ def row():
     return StrategyScheduleFactory()
 
 
-@pytest.mark.parametrize("url", READS + [f"/api/hedge/{name}/{{session}}" for name in ("session",)])
+@pytest.mark.parametrize("url", READS + ["/api/hedge/session/{session}", "/api/hedge/forecast?session={session}"])
 def test_anonymous_reads_are_refused_without_data(url, row):
     session = DailySessionFactory(account=row.account)
     response = api_client().get(url.format(session=session.pk), {"format": "json"})
@@ -84,7 +84,7 @@ def test_the_schema_lists_every_endpoint(trader_api):
     assert {
         "/api/hedge/status", "/api/hedge/toggle", "/api/hedge/manual/buy", "/api/hedge/manual/exit",
         "/api/hedge/transactions", "/api/hedge/schedule", "/api/hedge/schedule/{id}", "/api/hedge/analytics",
-        "/api/hedge/session",
+        "/api/hedge/session", "/api/hedge/forecast",
     } <= set(schema["paths"])
     assert "Token" in str(schema["components"]["securitySchemes"])
 

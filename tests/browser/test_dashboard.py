@@ -1,7 +1,7 @@
 """The dashboard in headless Chromium (Debian's, no downloaded browser) against the app
 served by live_server and the simulated broker on loopback: log in, read the live
-status panel, watch it refresh in place, toggle auto-hedge, edit a schedule row and
-open analytics with a drawn chart. Screenshots go to tests/artifacts/."""
+status panel, watch it refresh in place, toggle auto-hedge, edit a schedule row,
+open analytics with a drawn chart, and read the day's plan and a what-if. Screenshots go to tests/artifacts/."""
 
 from datetime import time, timedelta
 from decimal import Decimal
@@ -13,7 +13,7 @@ from django.db import connections
 from hedging.core.clock import at
 from hedging.messages import format_lakh
 from hedging.models import Alert, HedgeTransaction
-from hedging.services import orchestrator
+from hedging.services import forecast, orchestrator
 from schedules.models import StrategySchedule
 from tests.api.fixtures import NIFTY_LOT
 from tests.factories import StrategyScheduleFactory
@@ -74,6 +74,7 @@ def shot(page, name):
 def test_the_trader_day_in_the_browser(page, live_server, staff, morning, simbroker, sim_ports, celery_eager):
     session = morning
     assert HedgeTransaction.objects.filter(session=session, action="BUY", status="filled").count() == 1
+    forecast.store(session, forecast.forecast_for_session(session), simbroker.clock.now())
 
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", staff.username)
@@ -87,7 +88,7 @@ def test_the_trader_day_in_the_browser(page, live_server, staff, morning, simbro
     assert panel.locator("[data-testid=hedges-held]").inner_text() == "1"
     assert panel.locator("[data-testid=broker-health]").inner_text().startswith("Broker reachable")
     assert "P3" in panel.locator("table").inner_text()
-    assert panel.locator("svg.chart").is_visible()  # the gauge
+    assert panel.locator(".figure svg.chart").is_visible()  # the gauge
     shot(page, "01-status.png")
 
     # The panel refreshes itself: a minute later (one more tick), without reloading the page.
@@ -123,3 +124,13 @@ def test_the_trader_day_in_the_browser(page, live_server, staff, morning, simbro
     assert page.locator("#utilisation-chart svg .marker.buy").count() == 1
     assert page.locator("#spend-chart svg rect.bar.actual").count() >= 1
     shot(page, "04-analytics.png")
+
+    page.click("nav >> text=Status")
+    plan = page.locator(f"#plan-{session.pk}")
+    assert plan.locator("svg polyline.plan-line").is_visible() and plan.locator("svg .actual-dot").count() >= 2
+    assert "planned" in plan.locator("[data-testid=plan-summary]").inner_text()
+    page.fill(f"#plan-{session.pk} input[name=max_hedge_cost_per_day]", "1")
+    page.click(f"#plan-{session.pk} form.what-if button")
+    page.wait_for_selector(f"#plan-{session.pk}[data-what-if] svg", timeout=60_000)
+    assert "falls short from" in plan.locator("[data-testid=plan-summary]").inner_text()
+    plan.screenshot(path=str(ARTIFACTS / "05-plan.png"))
