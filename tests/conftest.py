@@ -1,7 +1,7 @@
 import pytest
 from django.db import connection
 
-pytest_plugins = ["tests.fixtures.simbroker", "tests.fixtures.processes"]
+pytest_plugins = ["tests.fixtures.simbroker", "tests.fixtures.processes", "tests.fixtures.telegram", "tests.api.fixtures"]
 
 
 def pytest_collection_modifyitems(config, items):

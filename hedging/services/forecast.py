@@ -15,20 +15,19 @@ import copy
 import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.utils import timezone
 
 from brokers.models import SPOT_EXCHANGE
 from brokers.openalgo import OpenAlgoError
 from brokers.openalgo_types import OptionChain
 from brokers.simbroker import pricing
 from brokers.simbroker.scenario import MarginPerBasket, MarketSpec, Scenario, ScheduleRow
-from brokers.telegram import Notifier, notifier_from_settings
+from brokers.telegram import Notifier
 from hedging import messages
 from hedging.core.calendar import is_trading_day
 from hedging.core.clock import IST, MARKET_OPEN
@@ -38,7 +37,7 @@ from hedging.models import Alert, Control, DailySession, Forecast, HedgeTransact
 from hedging.services import calculator, monitor, replay, runtime, scheduler, selector
 from hedging.services.alerts import Deliver, alert
 from hedging.services.executor import spent_today
-from hedging.services.notify import MAX_ATTEMPTS
+from hedging.services.notify import send_once
 from hedging.services.replay import number
 from hedging.services.sessions import session_ref
 
@@ -672,24 +671,7 @@ def store(session: DailySession, result: ForecastResult, now: datetime) -> Forec
 def deliver(forecast_id: int, notifier: Notifier | None = None, retry: Callable[[float], None] | None = None) -> str:
     """Send the stored message once; `retry(seconds)` (Celery's, which raises) when
     Telegram failed in a way worth trying again."""
-    with transaction.atomic():
-        row = Forecast.objects.select_for_update().get(pk=forecast_id)
-        if row.delivery in (Alert.Delivery.SENT, Alert.Delivery.LOGGED):
-            return row.delivery
-        row.attempts += 1
-        results = (notifier or notifier_from_settings()).send(row.message)
-        failures = [r for r in results if not r.ok]
-        if not results:
-            row.delivery = Alert.Delivery.LOGGED
-        elif not failures:
-            row.delivery, row.sent_at, row.error = Alert.Delivery.SENT, timezone.now(), ""
-        else:
-            row.delivery = Alert.Delivery.FAILED
-            row.error = "; ".join(f"chat {r.chat_id}: {r.error}" for r in failures)[:2000]
-        row.save(update_fields=["delivery", "attempts", "sent_at", "error"])
-    if retry and any(not r.permanent for r in failures) and row.attempts < MAX_ATTEMPTS:
-        retry(min(2 ** row.attempts, 300))
-    return row.delivery
+    return send_once(Forecast, forecast_id, lambda row: row.message, notifier, retry)
 
 
 def telegram_message(result: ForecastResult, session: messages.SessionRef) -> str:

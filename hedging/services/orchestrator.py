@@ -18,7 +18,7 @@ from django.db import transaction
 from brokers.models import SPOT_EXCHANGE
 from brokers.openalgo import OpenAlgoError
 from hedging.core.calendar import is_market_open
-from hedging.core.decide import EXIT, ActionRefused, Decision, HeldLeg, Market, TickState, decide, manual_decision
+from hedging.core.decide import EXIT, ActionRefused, Decision, HeldLeg, TickState, decide, manual_decision
 from hedging.core.margin import ConstantsMargin
 from hedging.models import Control, DailySession, HedgeTransaction, StrategyExecution
 from hedging.services import calculator, executor, monitor, scheduler, selector

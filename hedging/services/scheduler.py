@@ -32,19 +32,18 @@ def ensure_executions(session: DailySession) -> None:
     writes its executions from the scenario instead."""
     if session.is_replay:
         return
-    StrategyExecution.objects.bulk_create(
-        [
-            StrategyExecution(
-                session=session,
-                schedule=row,
-                name=row.name,
-                baskets=row.baskets or session.num_baskets,
-                planned_entry=row.entry_time,
-                planned_exit=row.exit_time,
-            )
-            for row in todays_rows(session)
-        ],
-        ignore_conflicts=True,
+    StrategyExecution.objects.bulk_create([execution_of(session, row) for row in todays_rows(session)], ignore_conflicts=True)
+
+
+def execution_of(session: DailySession, row: StrategySchedule) -> StrategyExecution:
+    """A schedule row's day on `session` (a row with no basket count enters the session's)."""
+    return StrategyExecution(
+        session=session,
+        schedule=row,
+        name=row.name,
+        baskets=row.baskets or session.num_baskets,
+        planned_entry=row.entry_time,
+        planned_exit=row.exit_time,
     )
 
 

@@ -186,16 +186,7 @@ def planned_executions(session: DailySession) -> list[StrategyExecution]:
     known = {e.name for e in executions}
     for row in scheduler.todays_rows(session):
         if row.name not in known:
-            executions.append(
-                StrategyExecution(
-                    session=session,
-                    schedule=row,
-                    name=row.name,
-                    baskets=row.baskets or session.num_baskets,
-                    planned_entry=row.entry_time,
-                    planned_exit=row.exit_time,
-                )
-            )
+            executions.append(scheduler.execution_of(session, row))
     return sorted(executions, key=lambda e: (e.planned_entry, e.name))
 
 

@@ -1,6 +1,6 @@
 """The decision core against the hedging rules, one rule at a time."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import pytest

@@ -9,7 +9,6 @@ from brokers.telegram import TelegramNotifier
 from hedging.models import Alert
 from hedging.services.notify import deliver
 from tests.factories import DailySessionFactory
-from tests.fixtures.telegram import telegram_sim  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 CHAT = "1001"

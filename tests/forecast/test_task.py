@@ -20,7 +20,6 @@ from hedging.models import Alert, ExchangeHoliday, Forecast, HedgeTransaction, S
 from hedging.services.forecast import deliver, forecast_all, forecast_session, plan_against_actual, telegram_message
 from hedging.services.sessions import session_ref
 from tests.factories import BrokerAccountFactory, DailySessionFactory
-from tests.fixtures.telegram import telegram_sim  # noqa: F401
 from tests.forecast.helpers import before_open, sample, sample_forecast, session_like, sim_broker
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-import responses
 
 from tests.openalgo.common import HOST, KEY, url
 

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 import requests
-import responses
 
 from tests.openalgo.common import HOST, KEY, url
 from urllib3.exceptions import MaxRetryError, NewConnectionError

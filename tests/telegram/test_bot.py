@@ -11,7 +11,6 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from brokers.telegram_bot import build_application, load_handler
-from tests.fixtures.telegram import telegram_sim  # noqa: F401
 
 TRADER = "42"
 STRANGER = "666"

@@ -8,7 +8,6 @@ from django.utils import timezone
 from hedging.models import Alert, Control, MarginSnapshot
 from hedging.services.bot import HedgingBotHandler
 from tests.factories import DailySessionFactory
-from tests.fixtures.telegram import telegram_sim  # noqa: F401
 from tests.telegram.test_bot import TRADER, running_bot
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -18,7 +18,6 @@ from brokers.telegram import (
 )
 from brokers.telegram_sim import parse_html
 from hedging import messages
-from tests.fixtures.telegram import telegram_sim  # noqa: F401
 
 
 class FakeTime:

@@ -4,7 +4,6 @@ import pytest
 import requests
 
 from brokers.telegram_sim import EntityParseError, parse_html
-from tests.fixtures.telegram import telegram_sim  # noqa: F401
 
 
 def call(sim, method, **params):
