@@ -1,0 +1,36 @@
+"""Production settings: `check --deploy` clean, and no start on unsafe settings."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAFE = {"AUTOHEDGE_ENV": "production", "SECRET_KEY": "x" * 20 + "-long-random-production-secret-key-9f8e7d", "ALLOWED_HOSTS": "hedge.example.com"}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True)
+
+
+def test_check_deploy_is_clean_in_production():
+    done = manage("check", "--deploy", "--fail-level", "WARNING", **SAFE)
+    assert done.returncode == 0, done.stderr
+    assert "no issues" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "unsafe, message",
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set in production"),
+        ({"DEBUG": "1"}, "DEBUG must be off in production"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must be set in production"),
+    ],
+)
+def test_production_refuses_to_start_on_unsafe_settings(unsafe, message):
+    done = manage("check", **{**SAFE, **unsafe})
+    assert done.returncode != 0
+    assert message in done.stderr
