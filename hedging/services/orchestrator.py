@@ -26,7 +26,6 @@ from hedging.services.alerts import alert, raise_alert
 from hedging.services.executor import Ports
 
 
-
 @dataclass(frozen=True)
 class TickOutcome:
     session_id: int
@@ -104,8 +103,9 @@ def look(session: DailySession, ports: Ports, now: datetime, snapshot: bool) -> 
         executions = scheduler.load(session, refresh=snapshot)
         reading = read_and_advance(session, executions, ports, model, quantity, now)
     except OpenAlgoError as failure:
+        # One alert per quarter hour of an outage, not one a minute.
         alert(session, "broker_unreachable", "critical", f"Broker unreachable: {failure}", now, ports.deliver_alert,
-              dedupe_key=f"broker:{now:%H%M}")
+              dedupe_key=f"broker:{now:%H}:{now.minute // 15}")
         return TickOutcome(session.pk, f"broker unreachable: {failure}")
     if snapshot:
         monitor.snapshot(session, reading, now, scheduler.open_baskets(executions))
