@@ -26,7 +26,7 @@ from brokers.models import OPTION_EXCHANGE
 from brokers.openalgo import OpenAlgoError, OrderPendingApproval, RateLimited
 from brokers.openalgo_types import Order, Placement
 from hedging.core.clock import Clock
-from hedging.core.decide import BUY, Decision
+from hedging.core.decide import BUY, Decision, sell_limit
 from hedging.core.strikes import limit_price
 from hedging.messages import format_inr, format_pct
 from hedging.models import ActiveHedge, DailySession, HedgeOrder, HedgeTransaction
@@ -274,7 +274,7 @@ def retry(tx: HedgeTransaction, order: HedgeOrder, remaining: int, ports: Ports)
         _save(order, error="re-pricing: no live price")
         return False
     protection = tx.session.price_protection_pct
-    new_limit = limit_price(price, protection) if order.side == "BUY" else max(price - price * protection / 100, Decimal("0.05"))
+    new_limit = limit_price(price, protection) if order.side == "BUY" else sell_limit(price, protection)
     HedgeOrder.objects.create(
         transaction=tx,
         leg=order.leg,
@@ -285,7 +285,7 @@ def retry(tx: HedgeTransaction, order: HedgeOrder, remaining: int, ports: Ports)
         strike=order.strike,
         side=order.side,
         quantity=remaining,
-        limit_price=new_limit.quantize(Decimal("0.05")),
+        limit_price=new_limit,
         expected_price=price,
         mbpr=order.mbpr,
         runner_up_mbpr=order.runner_up_mbpr,
