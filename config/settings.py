@@ -151,6 +151,9 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 AUTOHEDGE_LIVE_TRADING = env_bool("AUTOHEDGE_LIVE_TRADING", False)
 OPENALGO_TIMEOUT_CONNECT = float(os.environ.get("OPENALGO_TIMEOUT_CONNECT", "2"))
 OPENALGO_TIMEOUT_READ = float(os.environ.get("OPENALGO_TIMEOUT_READ", "5"))
+# An order sent with no answer and not in the order book is sent again only after this
+# long: more than the read timeout, so a slow placement has surely landed by then.
+AUTOHEDGE_ORDER_SETTLE_SECONDS = float(os.environ.get("AUTOHEDGE_ORDER_SETTLE_SECONDS", "15"))
 TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
 TELEGRAM_CHAT_IDS = env_list("TELEGRAM_CHAT_IDS")
 TELEGRAM_BASE_URL = os.environ.get("TELEGRAM_BASE_URL", "https://api.telegram.org/bot")

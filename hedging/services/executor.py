@@ -51,6 +51,7 @@ class Ports:
     sleep: Callable[[float], None] = time.sleep
     fill_polls: int = 6
     poll_interval: float = 0.5
+    settle: timedelta = SETTLE
 
 
 def record(
@@ -212,7 +213,7 @@ def reconcile(order: HedgeOrder, ports: Ports, now: datetime) -> bool:
         _save(order, status=OS.OPEN, broker_order_id=found[0].order_id)
         apply_status(order, found[0])
         return False
-    return order.sent_at is None or now - order.sent_at >= SETTLE
+    return order.sent_at is None or now - order.sent_at >= ports.settle
 
 
 def confirm(order: HedgeOrder, ports: Ports) -> None:

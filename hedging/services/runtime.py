@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 
 from django.conf import settings
@@ -45,6 +46,7 @@ def ports_for(account: BrokerAccount, **overrides) -> Ports:
         paper=is_paper(account),
         deliver_alert=tasks.deliver_alert_later,
         dispatch=tasks.execute_hedge_later,
+        settle=timedelta(seconds=settings.AUTOHEDGE_ORDER_SETTLE_SECONDS),
     )
     values.update(overrides)
     return Ports(**values)
