@@ -4,6 +4,7 @@ safe to run twice. Beat fires the `_all` tasks every minute; they fan out per se
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from celery import shared_task
 from django.db import transaction
@@ -14,6 +15,7 @@ from hedging.services import orchestrator, runtime, summary
 from hedging.services.executor import execute
 
 TICK_EXPIRES = 55  # a tick not started within its minute is dropped, never replayed late
+LOOK_AGAIN = 5  # seconds before an order whose answer was lost is looked up again
 
 
 def active_sessions():
@@ -35,8 +37,17 @@ def lookahead_all() -> int:
 @shared_task(name="hedging.lookahead")
 def lookahead(session_id: int, tick_started: float | None = None) -> str:
     session = DailySession.objects.select_related("account").get(pk=session_id)
-    outcome = orchestrator.tick(session_id, runtime.ports_for(session.account), tick_started or time.time(), snapshot=False)
+    ports = runtime.ports_for(session.account)
+    ports.dispatch = partial(execute_here, ports)
+    outcome = orchestrator.tick(session_id, ports, tick_started or time.time(), snapshot=False)
     return outcome.note
+
+
+def execute_here(ports, tx_id: int, tick_started: float | None) -> None:
+    """The tick's decision leaves from this worker at once, with no second trip through
+    the queue; an answer still missing is looked for again by the buy task."""
+    if execute(tx_id, ports, tick_started).status == HedgeTransaction.Status.PLACED:
+        execute_hedge.apply_async((tx_id,), countdown=LOOK_AGAIN)
 
 
 @shared_task(name="hedging.snapshot_all")
@@ -58,7 +69,7 @@ def execute_hedge(self, tx_id: int, tick_started: float | None = None) -> str:
     tx = HedgeTransaction.objects.select_related("session__account").get(pk=tx_id)
     tx = execute(tx, runtime.ports_for(tx.session.account), tick_started)
     if tx.status == HedgeTransaction.Status.PLACED:  # an answer was lost: look again shortly
-        raise self.retry(countdown=5)
+        raise self.retry(countdown=LOOK_AGAIN)
     return tx.status
 
 

@@ -7,6 +7,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from decimal import Decimal
 from typing import Protocol, Sequence
 
@@ -64,6 +65,7 @@ def expiry_label(expiry: date) -> str:
     return expiry.strftime("%d-%b-%y").upper()
 
 
+@lru_cache(maxsize=64)
 def parse_expiry_code(code: str) -> date | None:
     try:
         return datetime.strptime(code.upper(), "%d%b%y").date()
@@ -152,6 +154,7 @@ INDEX_PRESETS = {"NIFTY": nifty, "SENSEX": sensex}
 class Market:
     def __init__(self, underlyings: Sequence[Underlying]):
         self.underlyings = {underlying.name: underlying for underlying in underlyings}
+        self._opening: dict[tuple[Option, date], Decimal] = {}
 
     def underlying(self, name: str, exchange: str) -> Underlying | None:
         """An underlying named on its index exchange or its options exchange."""
@@ -195,8 +198,16 @@ class Market:
         if option is None:
             return None
         quote = self.option_quote(option, now)
-        opening = self.option_quote(option, min(now, at(now.astimezone(IST).date(), MARKET_OPEN))).ltp
-        return _quote_data(quote.ltp, quote.bid, quote.ask, opening)
+        return _quote_data(quote.ltp, quote.bid, quote.ask, self._opening_price(option, now))
+
+    def _opening_price(self, option: Option, now: datetime) -> Decimal:
+        day = now.astimezone(IST).date()
+        opening = at(day, MARKET_OPEN)
+        if now < opening:
+            return self.option_quote(option, now).ltp
+        if (option, day) not in self._opening:
+            self._opening[(option, day)] = self.option_quote(option, opening).ltp
+        return self._opening[(option, day)]
 
 
 def _quote_data(ltp: Decimal, bid: Decimal, ask: Decimal, opening: Decimal) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
 from hedging.core.clock import IST, MARKET_CLOSE, MARKET_OPEN, at
@@ -44,6 +45,7 @@ def trading_minutes(start: datetime, end: datetime) -> float:
     return total
 
 
+@lru_cache(maxsize=256)  # one multiquotes prices dozens of strikes at the same moment
 def years_to_expiry(now: datetime, expiry: date) -> float:
     return trading_minutes(now, at(expiry, MARKET_CLOSE)) / MINUTES_PER_YEAR
 

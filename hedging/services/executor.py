@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 
 from brokers.models import OPTION_EXCHANGE
@@ -61,45 +61,43 @@ def record(
     now: datetime,
     origin: str = HedgeTransaction.Origin.AUTO,
     user=None,
-) -> HedgeTransaction | None:
-    """Write the decision and its leg orders; None when the key was used already."""
-    try:
-        with transaction.atomic():
-            tx = HedgeTransaction.objects.create(
-                session=session,
-                idempotency_key=key,
-                action=decision.action,
-                origin=origin,
-                requested_by=user,
-                hedge_baskets=decision.hedge_baskets,
-                reason=decision.reason,
-                for_entries=list(decision.for_entries),
-                util_before_pct=_pct(decision.util_before_pct),
-                util_projected_pct=_pct(decision.util_projected_pct),
-                util_after_pct=_pct(decision.util_after_pct),
-                expected_cost=decision.expected_cost,
-                decided_at=now,
+) -> HedgeTransaction:
+    """Write the decision and its leg orders. The caller holds the session's row lock
+    and has checked `key` is new; a duplicate still fails on the unique key, whole."""
+    with transaction.atomic(savepoint=False):
+        tx = HedgeTransaction.objects.create(
+            session=session,
+            idempotency_key=key,
+            action=decision.action,
+            origin=origin,
+            requested_by=user,
+            hedge_baskets=decision.hedge_baskets,
+            reason=decision.reason,
+            for_entries=list(decision.for_entries),
+            util_before_pct=_pct(decision.util_before_pct),
+            util_projected_pct=_pct(decision.util_projected_pct),
+            util_after_pct=_pct(decision.util_after_pct),
+            expected_cost=decision.expected_cost,
+            decided_at=now,
+        )
+        exchange = OPTION_EXCHANGE[session.index_name]
+        HedgeOrder.objects.bulk_create(
+            HedgeOrder(
+                transaction=tx,
+                leg=leg.option_type,
+                tag=tag(tx, leg.option_type, 1),
+                symbol=leg.symbol,
+                exchange=exchange,
+                strike=leg.strike,
+                side=leg.side,
+                quantity=leg.quantity,
+                limit_price=leg.limit_price,
+                expected_price=leg.expected_price,
+                mbpr=_mbpr(leg.mbpr),
+                runner_up_mbpr=_mbpr(leg.runner_up_mbpr),
             )
-            exchange = OPTION_EXCHANGE[session.index_name]
-            HedgeOrder.objects.bulk_create(
-                HedgeOrder(
-                    transaction=tx,
-                    leg=leg.option_type,
-                    tag=tag(tx, leg.option_type, 1),
-                    symbol=leg.symbol,
-                    exchange=exchange,
-                    strike=leg.strike,
-                    side=leg.side,
-                    quantity=leg.quantity,
-                    limit_price=leg.limit_price,
-                    expected_price=leg.expected_price,
-                    mbpr=_mbpr(leg.mbpr),
-                    runner_up_mbpr=_mbpr(leg.runner_up_mbpr),
-                )
-                for leg in decision.legs
-            )
-    except IntegrityError:
-        return None
+            for leg in decision.legs
+        )
     return tx
 
 
@@ -121,30 +119,33 @@ def execute(tx: HedgeTransaction | int, ports: Ports, tick_started: float | None
         tx = HedgeTransaction.objects.select_related("session__account").get(pk=tx)
     if tx.status not in (TX.PENDING, TX.PLACED):
         return tx
-    for leg in sorted(set(tx.orders.values_list("leg", flat=True))):
-        run_leg(tx, leg, ports, tick_started)
+    legs = latest_orders(tx)
+    for order in legs:  # every leg on the wire before any fill is awaited
+        if order.status in (OS.NEW, OS.SENT):
+            send(tx, order, ports, tick_started)
+    for order in legs:
+        run_leg(tx, order, ports)
     return finish(tx, ports)
 
 
-def latest(tx: HedgeTransaction, leg: str) -> HedgeOrder:
-    return tx.orders.filter(leg=leg).order_by("-attempt").first()
+def latest_orders(tx: HedgeTransaction) -> list[HedgeOrder]:
+    """Each leg's latest attempt."""
+    return list({order.leg: order for order in tx.orders.order_by("leg", "attempt")}.values())
 
 
-def run_leg(tx: HedgeTransaction, leg: str, ports: Ports, tick_started: float | None) -> None:
+def run_leg(tx: HedgeTransaction, order: HedgeOrder, ports: Ports) -> None:
     retries = tx.session.order_retries
-    while True:
-        order = latest(tx, leg)
+    while order is not None:
         if order.status in (OS.NEW, OS.SENT):
-            send(tx, order, ports, tick_started)
+            send(tx, order, ports, None)
         if order.status in (OS.OPEN, OS.PARTIAL):
             confirm(order, ports)
         if order.status in (OS.OPEN, OS.PARTIAL):
             cancel(order, ports)
-        if order.status != OS.CANCELLED or order.attempt > retries:
-            return
         remaining = order.quantity - order.filled_quantity
-        if remaining <= 0 or not retry(tx, order, remaining, ports):
+        if order.status != OS.CANCELLED or order.attempt > retries or remaining <= 0:
             return
+        order = retry(tx, order, remaining, ports)
 
 
 def send(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, tick_started: float | None) -> None:
@@ -263,20 +264,21 @@ def cancel(order: HedgeOrder, ports: Ports) -> None:
         _save(order, error=f"order status after cancel: {failure}")
 
 
-def retry(tx: HedgeTransaction, order: HedgeOrder, remaining: int, ports: Ports) -> bool:
-    """A new attempt for what is left, priced off the current ask (or bid)."""
+def retry(tx: HedgeTransaction, order: HedgeOrder, remaining: int, ports: Ports) -> HedgeOrder | None:
+    """A new attempt for what is left, priced off the current ask (or bid); None when
+    there is no price to give it."""
     try:
         (quote,) = ports.broker.multiquotes([(order.symbol, order.exchange)])
     except (OpenAlgoError, ValueError) as failure:
         _save(order, error=f"re-pricing: {failure}")
-        return False
+        return None
     price = quote.quote.ask if quote.quote and order.side == "BUY" else quote.quote.bid if quote.quote else None
     if not price:
         _save(order, error="re-pricing: no live price")
-        return False
+        return None
     protection = tx.session.price_protection_pct
     new_limit = limit_price(price, protection) if order.side == "BUY" else sell_limit(price, protection)
-    HedgeOrder.objects.create(
+    return HedgeOrder.objects.create(
         transaction=tx,
         leg=order.leg,
         attempt=order.attempt + 1,
@@ -291,7 +293,6 @@ def retry(tx: HedgeTransaction, order: HedgeOrder, remaining: int, ports: Ports)
         mbpr=order.mbpr,
         runner_up_mbpr=order.runner_up_mbpr,
     )
-    return True
 
 
 def _save(order: HedgeOrder, **changes) -> None:

@@ -134,8 +134,11 @@ def run(session: DailySession, ports: Ports, now: datetime, snapshot: bool) -> T
         raise_alert(session, item, now, ports.deliver_alert)
     if not decision.action:
         return TickOutcome(session.pk, decision.reason, decision)
-    tx = executor.record(session, decision, f"auto:{session.pk}:{now:%Y%m%d%H%M}", now)
-    return TickOutcome(session.pk, decision.reason, decision, tx.pk if tx else None)
+    key = f"auto:{session.pk}:{now:%Y%m%d%H%M}"
+    if any(tx.idempotency_key == key for tx in transactions):  # a tick delivered twice in its minute
+        return TickOutcome(session.pk, "decided in this minute already", decision)
+    tx = executor.record(session, decision, key, now)
+    return TickOutcome(session.pk, decision.reason, decision, tx.pk)
 
 
 def basket_quantity(session: DailySession, broker) -> int:
