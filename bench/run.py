@@ -4,9 +4,13 @@
 
 - replay: one sample day through `replay` (in-process simulated broker), PostgreSQL.
 - tick → order: a lookahead task enqueued on Redis, a real Celery worker ticks the
-  session against the simulated broker over loopback HTTP, decides a hedge, dispatches
-  the buy task, and the simulated broker receives the first leg's order. Measured from
-  the enqueue to the broker's receipt; a fresh session (and a reset broker) each time.
+  session against the simulated broker over loopback HTTP, decides a hedge and places
+  it, and the simulated broker receives the first leg's order. Measured from the
+  enqueue to the broker's receipt; a fresh session (and a reset broker) each time.
+- one tick over many sessions: `lookahead_all` fans out over N accounts, each with its
+  own simulated broker account (one loopback server, told apart by API key), one
+  session in ten needing a hedge; measured from the enqueue to the last session's tick
+  written, on one worker process and on two.
 
 Uses the PostgreSQL database `autohedge_bench` (dropped and made anew) and Redis db 13.
 """
@@ -14,6 +18,7 @@ Uses the PostgreSQL database `autohedge_bench` (dropped and made anew) and Redis
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -100,11 +105,7 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
     server, url = start_server(sim)
     redis.Redis.from_url(REDIS_URL).flushdb()
     env = {**os.environ, "AUTOHEDGE_CLOCK": clock.spec()}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "threads", "--concurrency", "2",
-         "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"), "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_WORKER_LOG", os.devnull), "w"),
-    )
+    worker = start_worker(env, 2, "latency")
     latencies, failures = [], 0
     try:
         tasks.lookahead.app.connection_for_write().ensure_connection(max_retries=3)
@@ -148,11 +149,116 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
     )]
 
 
+FANOUT_THREADS = 8  # per worker process: a tick mostly waits on the broker and the database
+
+
+class Accounts:
+    """Many simulated broker accounts behind one server, told apart by API key."""
+
+    def __init__(self, sims: dict):
+        self.sims = sims
+
+    def handle(self, endpoint, body, *args, **kwargs):
+        sim = self.sims[json.loads(body)["apikey"]]
+        return sim.handle(endpoint, body, *args, **kwargs)
+
+
+def bench_fanout(sessions: int, worker_counts: tuple[int, ...] = (1, 2)) -> list[tuple[str, str]]:
+    from brokers.models import BrokerAccount, Mode
+    from brokers.simbroker.scenario import MarginPerBasket, build_simbroker, load_scenario
+    from brokers.simbroker.server import SimServer
+    from hedging import tasks
+    from hedging.core.clock import AcceleratedClock, at
+    from hedging.models import DailySession, HedgeTransaction, StrategyExecution
+    from hedging.services import scheduler
+    from schedules.models import StrategySchedule
+
+    scenario = load_scenario(SCENARIOS / "one-entry-breach.json")
+    # 09:40, time running at a tenth: P2 (09:45) stays inside the lookahead throughout.
+    clock = AcceleratedClock(at(scenario.date, scenario.schedule[1].entry) - timedelta(minutes=5), speed=0.1)
+    margin = MarginPerBasket(Decimal(433000), Decimal(187000))
+    keys = {f"BENCH_KEY_{n}": f"bench-key-{n}" for n in range(sessions)}
+    sims = {key: build_simbroker(scenario, clock, margin_per_basket=margin, api_key=key) for key in keys.values()}
+    server = SimServer(Accounts(sims))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    DailySession.objects.all().delete()
+    accounts = BrokerAccount.objects.bulk_create(
+        BrokerAccount(name=f"fan-out {n}", host=server.url, mode=Mode.LIVE, api_key_env=env)
+        for n, env in enumerate(keys)
+    )
+    StrategySchedule.objects.bulk_create(
+        StrategySchedule(account=account, index_name="NIFTY", name=name, entry_time=entry, exit_time="15:15", baskets=baskets)
+        for account in accounts for name, entry, baskets in (("P1", "09:20", 1), ("P2", "09:45", 2))
+    )
+    rows = StrategySchedule.objects.filter(account__in=accounts)
+
+    def fresh_day() -> list[int]:
+        for sim in sims.values():
+            sim.reset()
+        DailySession.objects.filter(account__in=accounts).delete()
+        # One in ten on a tight budget: P2 would take it to 99.9%, so it buys a hedge.
+        made = DailySession.objects.bulk_create(
+            DailySession(account=account, date=scenario.date, index_name="NIFTY", expiry=scenario.expiry, lot_size=65,
+                         budget=Decimal(1300000 if n % 10 == 0 else 3000000), baseline_margin=Decimal(0))
+            for n, account in enumerate(accounts)
+        )
+        by_account = {s.account_id: s for s in made}
+        StrategyExecution.objects.bulk_create(scheduler.execution_of(by_account[row.account_id], row) for row in rows)
+        return [s.pk for s in made]
+
+    def one_tick() -> tuple[float, int, int]:
+        ids = fresh_day()
+        started = time.time()
+        tasks.lookahead_all.delay()
+        deadline = time.monotonic() + 120
+        while DailySession.objects.filter(pk__in=ids, last_tick_at__isnull=False).count() < len(ids):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        elapsed = time.time() - started
+        filled = HedgeTransaction.objects.filter(session__in=ids, status="filled").count()
+        orders = sum(1 for sim in sims.values() for o in sim.order_log if o.strategy.startswith("autohedge"))
+        return elapsed, filled, orders
+
+    env = {**os.environ, **keys, "AUTOHEDGE_CLOCK": clock.spec()}
+    results = []
+    try:
+        for count in worker_counts:
+            workers = [start_worker(env, FANOUT_THREADS, f"fanout{n}") for n in range(count)]
+            try:
+                time.sleep(3)  # start-up
+                one_tick()  # warms every account's client and connections, as the day's first minute does
+                elapsed, filled, orders = one_tick()
+            finally:
+                for worker in workers:
+                    worker.terminate()
+                for worker in workers:
+                    worker.wait(timeout=30)
+            results.append((
+                f"one tick, {sessions} sessions, {count} worker{'s' if count > 1 else ''}",
+                f"{elapsed:.2f} s ({count}×{FANOUT_THREADS} threads); {filled} hedges bought, {orders} orders at the brokers",
+            ))
+    finally:
+        server.shutdown()
+        server.server_close()
+    return results
+
+
+def start_worker(env: dict, threads: int, name: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "threads", "--concurrency", str(threads),
+         "--hostname", f"{name}@%h", "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
+         "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_WORKER_LOG", os.devnull), "a"),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ticks", type=int, default=1000)
     parser.add_argument("--days", type=int, default=3, help="timed runs of each sample day")
-    parser.add_argument("--only", choices=["replay", "latency"])
+    parser.add_argument("--sessions", type=int, default=1000, help="sessions (accounts) in the fan-out tick")
+    parser.add_argument("--only", choices=["replay", "latency", "fanout"])
     args = parser.parse_args()
 
     fresh_database()
@@ -164,6 +270,8 @@ def main() -> None:
         rows += bench_replay(args.days)
     if args.only in (None, "latency"):
         rows += bench_tick_to_order(args.ticks)
+    if args.only in (None, "fanout"):
+        rows += bench_fanout(args.sessions)
     width = max(len(name) for name, _ in rows)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, PostgreSQL at {PG.split('@')[-1]}")
     for name, figure in rows:

@@ -142,10 +142,13 @@ class DailySession(models.Model):
     is_replay = models.BooleanField(default=False)
     replay_name = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What the lookahead last did with the session, and why (its own words).
+    last_tick_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_tick_note = models.CharField(max_length=300, blank=True, editable=False)
 
     class Meta:
         db_table = schema_table("daily_session")
-        ordering = ["-date", "account"]
+        ordering = ["-date", "account_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "date"],
@@ -322,7 +325,7 @@ class HedgeOrder(models.Model):
 
     class Meta:
         db_table = schema_table("hedge_orders")
-        ordering = ["transaction", "leg", "attempt"]
+        ordering = ["transaction_id", "leg", "attempt"]
         constraints = [
             models.UniqueConstraint(fields=["transaction", "leg", "attempt"], name="hedge_orders_unique_attempt"),
             check(Q(quantity__gt=0), "hedge_orders_quantity_positive", "Quantity must be positive."),
@@ -360,7 +363,7 @@ class StrategyExecution(models.Model):
 
     class Meta:
         db_table = schema_table("strategy_executions")
-        ordering = ["session", "planned_entry", "name"]
+        ordering = ["session_id", "planned_entry", "name"]
         constraints = [
             models.UniqueConstraint(fields=["session", "name"], name="strategy_executions_unique_name"),
             check(Q(baskets__gt=0), "strategy_executions_baskets_positive", "Baskets must be at least 1."),
@@ -395,7 +398,7 @@ class ActiveHedge(models.Model):
 
     class Meta:
         db_table = schema_table("active_hedges")
-        ordering = ["session", "opened_at", "option_type"]
+        ordering = ["session_id", "opened_at", "option_type"]
         constraints = [
             check(Q(quantity__gt=0), "active_hedges_quantity_positive", "Quantity must be positive."),
             check(Q(entry_price__gt=0), "active_hedges_price_positive", "Entry price must be positive."),
@@ -419,7 +422,7 @@ class MarginSnapshot(models.Model):
 
     class Meta:
         db_table = schema_table("margin_snapshots")
-        ordering = ["session", "taken_at"]
+        ordering = ["session_id", "taken_at"]
         indexes = [models.Index(fields=["session", "taken_at"], name="margin_snapshot_session_time")]
 
     def __str__(self) -> str:

@@ -28,7 +28,7 @@ class StrategySchedule(models.Model):
 
     class Meta:
         db_table = schema_table("strategy_schedule")
-        ordering = ["account", "index_name", "entry_time", "name"]
+        ordering = ["account_id", "index_name", "entry_time", "name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "index_name", "name"],

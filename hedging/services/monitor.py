@@ -42,7 +42,7 @@ def series_prefix(session: DailySession) -> str:
 
 def our_holdings(session: DailySession) -> tuple[Holding, ...]:
     totals: dict[tuple, int] = defaultdict(int)
-    for hedge in session.hedges.filter(status=ActiveHedge.Status.OPEN).order_by():
+    for hedge in session.hedges.filter(status=ActiveHedge.Status.OPEN).order_by():  # summed: order is moot
         totals[(hedge.symbol, hedge.exchange, hedge.option_type, hedge.strike)] += hedge.quantity
     return tuple(Holding(*key, quantity) for key, quantity in totals.items() if quantity > 0)
 

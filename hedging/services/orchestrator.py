@@ -42,9 +42,16 @@ def tick(session_id: int, ports: Ports, tick_started: float | None = None, snaps
         if session is None:
             return TickOutcome(session_id, "busy or not active")
         outcome = run(session, ports, now, snapshot)
+        if not outcome.transaction_id:
+            note_tick(session_id, now, outcome.note)
     if outcome.transaction_id:
         dispatch(outcome.transaction_id, ports, tick_started)
+        note_tick(session_id, now, outcome.note)  # after the order left: off its path
     return outcome
+
+
+def note_tick(session_id: int, now: datetime, note: str) -> None:
+    DailySession.objects.filter(pk=session_id).update(last_tick_at=now, last_tick_note=note[:300])
 
 
 def observe(session_id: int, ports: Ports) -> str:
@@ -67,12 +74,8 @@ def observe(session_id: int, ports: Ports) -> str:
 def claim(session_id: int) -> DailySession | None:
     """Lock the active session for this tick; None if another tick holds it. (No join:
     the lock must not reach the account row, which the account's other sessions share.)"""
-    return (
-        DailySession.objects.select_for_update(skip_locked=True)
-        .filter(pk=session_id, status=DailySession.Status.ACTIVE)
-        .order_by()  # the default ordering joins broker_account, and FOR UPDATE would lock it
-        .first()
-    )
+    found = DailySession.objects.select_for_update(skip_locked=True).filter(pk=session_id, status=DailySession.Status.ACTIVE)
+    return next(iter(found.order_by()), None)  # one row or none: no ORDER BY to build
 
 
 def dispatch(tx_id: int, ports: Ports, tick_started: float | None) -> None:
@@ -229,7 +232,7 @@ def manual(
     now = ports.clock.now()
     key = f"manual:{session_id}:{client_key or uuid.uuid4().hex}"
     with transaction.atomic():
-        session = DailySession.objects.select_for_update().filter(pk=session_id, status=DailySession.Status.ACTIVE).order_by().first()
+        session = DailySession.objects.select_for_update().filter(pk=session_id, status=DailySession.Status.ACTIVE).first()
         if session is None:
             raise ActionRefused("session", "no such active session")
         existing = HedgeTransaction.objects.filter(idempotency_key=key).first()

@@ -22,7 +22,7 @@ def clock() -> Clock:
     return clock_from_spec(settings.AUTOHEDGE_CLOCK)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=2048)  # a worker serves up to this many accounts with warm connections
 def _client(account: BrokerAccount, host: str, api_key: str) -> OpenAlgoClient:
     return OpenAlgoClient.for_account(account)
 

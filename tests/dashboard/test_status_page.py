@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from hedging.core.clock import IST
 from hedging.messages import format_inr, format_lakh
 from hedging.models import Alert, Control, HedgeTransaction
 
@@ -34,6 +35,15 @@ def test_the_panel_shows_live_figures(staff_client, trading_day, simbroker):
     assert "needs hedge" in page and "in lookahead" in page
     assert "Broker reachable" in page and "LIVE" in page
     assert '<svg class="chart"' in page  # the gauge
+
+
+def test_the_panel_shows_what_the_last_tick_did_and_why(staff_client, trading_day, simbroker):
+    from hedging.services import orchestrator, runtime
+
+    orchestrator.tick(trading_day.pk, runtime.ports_for(trading_day.account, dispatch=lambda tx_id, started: None))
+    trading_day.refresh_from_db()
+    page = text(staff_client.get("/"))
+    assert f'data-testid="last-tick">Last tick {trading_day.last_tick_at.astimezone(IST):%H:%M:%S}: P2 at 10:00: projected' in page
 
 
 def test_the_refresh_endpoint_serves_the_panel_alone(staff_client, trading_day):
