@@ -11,6 +11,7 @@
   own simulated broker account (one loopback server, told apart by API key), one
   session in ten needing a hedge; measured from the enqueue to the last session's tick
   written, on one worker process and on two.
+- hedge action → Telegram: see bench/alerts.py.
 
 Uses the PostgreSQL database `autohedge_bench` (dropped and made anew) and Redis db 13.
 """
@@ -21,40 +22,25 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import threading
-import sys
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = ROOT.parent / "shared" / "scenarios"
-PG = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-DATABASE_URL = f"{PG}/autohedge_bench"
+from alerts import bench_hedge_to_telegram
+from common import (
+    PG, SCENARIOS, SCHEDULE, TIGHT_BUDGET, breach_account, fresh_database, fresh_session, percentile, print_table,
+    start_worker,
+)
+
+DATABASE = "autohedge_bench"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 KEY = "bench-key"
 # Two legs a tick: keep under OpenAlgo's 10 orders/s, which the client honours by waiting.
 ORDER_PACING = 0.25
 
-sys.path.insert(0, str(ROOT))
-os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=DATABASE_URL, CELERY_BROKER_URL=REDIS_URL,
+os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=f"{PG}/{DATABASE}", CELERY_BROKER_URL=REDIS_URL,
                   REDIS_URL=REDIS_URL, BENCH_OPENALGO_KEY=KEY, AUTOHEDGE_LIVE_TRADING="1", LOG_LEVEL="WARNING")
-
-
-def fresh_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS autohedge_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE autohedge_bench")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
 def bench_replay(days: int) -> list[tuple[str, str]]:
@@ -77,14 +63,11 @@ def bench_replay(days: int) -> list[tuple[str, str]]:
 def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
     import redis
 
-    from brokers.models import BrokerAccount, Mode
     from brokers.simbroker.scenario import MarginPerBasket, build_simbroker, load_scenario
     from brokers.simbroker.server import start_server, stop_server
     from hedging import tasks
     from hedging.core.clock import AcceleratedClock, at
-    from hedging.models import DailySession, HedgeTransaction
-    from hedging.services import scheduler
-    from schedules.models import StrategySchedule
+    from hedging.models import HedgeTransaction
 
     scenario = load_scenario(SCENARIOS / "one-entry-breach.json")
     # Real speed from 09:40:00: P2 (09:45) stays inside the lookahead for five minutes.
@@ -112,19 +95,12 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
         time.sleep(3)  # the worker's start-up
         # One account, as in production (its broker client and connections stay warm);
         # a fresh session of it each time, on a reset broker.
-        account = BrokerAccount.objects.create(name="bench", host=url, mode=Mode.LIVE, api_key_env="BENCH_OPENALGO_KEY")
-        for name, entry, baskets in (("P1", "09:20", 1), ("P2", "09:45", 2)):
-            StrategySchedule.objects.create(account=account, index_name="NIFTY", name=name, entry_time=entry,
-                                            exit_time="15:15", baskets=baskets)
+        account = breach_account("bench", url, "BENCH_OPENALGO_KEY")
         for n in range(ticks + 5):
             sim.reset()
             received.clear()
             arrived.clear()
-            DailySession.objects.filter(account=account).delete()
-            session = DailySession.objects.create(account=account, date=scenario.date, index_name="NIFTY",
-                                                  expiry=scenario.expiry, lot_size=65, budget=Decimal(1300000),
-                                                  baseline_margin=Decimal(0))
-            scheduler.ensure_executions(session)  # the minute's margin snapshot has done it by the tick
+            session = fresh_session(account, scenario)
             started = time.time()
             tasks.lookahead.delay(session.pk, started)
             arrived.wait(10)  # no polling while the tick runs: it would compete for the cores
@@ -149,6 +125,7 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
     )]
 
 
+ROOMY_BUDGET = Decimal(3000000)  # utilisation stays under 45% all morning
 FANOUT_THREADS = 8  # per worker process: a tick mostly waits on the broker and the database
 
 
@@ -188,7 +165,7 @@ def bench_fanout(sessions: int, worker_counts: tuple[int, ...] = (1, 2)) -> list
     )
     StrategySchedule.objects.bulk_create(
         StrategySchedule(account=account, index_name="NIFTY", name=name, entry_time=entry, exit_time="15:15", baskets=baskets)
-        for account in accounts for name, entry, baskets in (("P1", "09:20", 1), ("P2", "09:45", 2))
+        for account in accounts for name, entry, baskets in SCHEDULE
     )
     rows = StrategySchedule.objects.filter(account__in=accounts)
 
@@ -199,7 +176,7 @@ def bench_fanout(sessions: int, worker_counts: tuple[int, ...] = (1, 2)) -> list
         # One in ten on a tight budget: P2 would take it to 99.9%, so it buys a hedge.
         made = DailySession.objects.bulk_create(
             DailySession(account=account, date=scenario.date, index_name="NIFTY", expiry=scenario.expiry, lot_size=65,
-                         budget=Decimal(1300000 if n % 10 == 0 else 3000000), baseline_margin=Decimal(0))
+                         budget=TIGHT_BUDGET if n % 10 == 0 else ROOMY_BUDGET, baseline_margin=Decimal(0))
             for n, account in enumerate(accounts)
         )
         by_account = {s.account_id: s for s in made}
@@ -244,24 +221,16 @@ def bench_fanout(sessions: int, worker_counts: tuple[int, ...] = (1, 2)) -> list
     return results
 
 
-def start_worker(env: dict, threads: int, name: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "threads", "--concurrency", str(threads),
-         "--hostname", f"{name}@%h", "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
-         "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_WORKER_LOG", os.devnull), "a"),
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ticks", type=int, default=1000)
     parser.add_argument("--days", type=int, default=3, help="timed runs of each sample day")
     parser.add_argument("--sessions", type=int, default=1000, help="sessions (accounts) in the fan-out tick")
-    parser.add_argument("--only", choices=["replay", "latency", "fanout"])
+    parser.add_argument("--actions", type=int, default=200, help="hedge actions timed to their Telegram message")
+    parser.add_argument("--only", choices=["replay", "latency", "fanout", "alerts"])
     args = parser.parse_args()
 
-    fresh_database()
+    fresh_database(DATABASE)
     import django
 
     django.setup()
@@ -272,10 +241,9 @@ def main() -> None:
         rows += bench_tick_to_order(args.ticks)
     if args.only in (None, "fanout"):
         rows += bench_fanout(args.sessions)
-    width = max(len(name) for name, _ in rows)
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, PostgreSQL at {PG.split('@')[-1]}")
-    for name, figure in rows:
-        print(f"{name:<{width}}  {figure}")
+    if args.only in (None, "alerts"):
+        rows += bench_hedge_to_telegram(args.actions)
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from config.dbschema import schema_table
+from config.reporting import protect_secret
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
@@ -75,4 +76,6 @@ class BrokerAccount(models.Model):
         return self.name
 
     def api_key(self) -> str:
-        return os.environ.get(self.api_key_env, "")
+        key = os.environ.get(self.api_key_env, "")
+        protect_secret(key)  # kept out of logs and error reports from the first read
+        return key

@@ -10,7 +10,8 @@ once: `place_order` never re-sends, and `place_order_or_find` answers a lost pla
 answer by looking the order up by its tag, never by placing again.
 
 The API key lives only in the request body: it is never logged, never part of an
-exception's text and never in a repr.
+exception's text and never in a repr; each client registers its key with
+`config.reporting.protect_secret`, which keeps it out of any log record and error report.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import ast
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -56,6 +58,7 @@ from brokers.openalgo_types import (
     positions_from_api,
     trades_from_api,
 )
+from config.reporting import protect_secret
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +296,10 @@ class HttpTransport:
 
 def _session() -> requests.Session:
     session = requests.Session()
+    # The environment is read once, here: requests would scan it for proxies on every
+    # call, milliseconds on the order path. OpenAlgo is reached directly, never by proxy.
+    session.trust_env = False
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or True
     # No silent re-sends: urllib3 must never retry a POST on its own.
     adapter = HTTPAdapter(max_retries=0)
     session.mount("http://", adapter)
@@ -421,6 +428,7 @@ class OpenAlgoClient:
         7–10 s for 21 strikes on a real server, far beyond a normal read timeout."""
         if not api_key:
             raise ValueError("OpenAlgo API key is empty")
+        protect_secret(api_key)  # e.g. the request body, a local variable of a failed call's frame
         self.host = host.rstrip("/")
         self._api_key = api_key
         self._timeout = timeout

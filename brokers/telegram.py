@@ -10,7 +10,8 @@ Without a token `notifier_from_settings()` gives a `LogNotifier`, which only log
 
 The bot token is a secret, and python-telegram-bot and httpx put it in URLs, debug logs
 and some exception texts: every token given to this module is scrubbed from all log
-records of the process (`protect_secret`) and from the errors reported here.
+records and error reports of the process (`config.reporting.protect_secret`) and from
+the errors reported here.
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ import asyncio
 import logging
 import os
 import re
+import ssl
 import threading
 import time
 from bisect import insort
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from functools import lru_cache
+from typing import Protocol
 
+import certifi
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -39,6 +43,8 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from config.reporting import protect_secret, redact
+
 # Opt in to python-telegram-bot's coming timedelta time periods (RetryAfter.retry_after):
 # otherwise PTB 22 warns each time it builds a RetryAfter. Both forms are read below.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -49,48 +55,9 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 # Telegram allows 4,096 characters of text after the HTML tags are removed; counting the
 # raw HTML, and staying a little under, every part is safe whatever it contains.
 MESSAGE_LIMIT = 4000
-REDACTED = "<redacted>"
 
 
-# -- secrets out of logs and errors ---------------------------------------------------
-
-_secrets: set[str] = set()
-_secrets_lock = threading.Lock()
-_previous_factory: Callable[..., logging.LogRecord] | None = None
-
-
-def protect_secret(secret: str) -> None:
-    """Scrub `secret` from every log record created from now on, in any logger."""
-    global _previous_factory
-    if not secret:
-        return
-    with _secrets_lock:
-        _secrets.add(secret)
-        if _previous_factory is None:
-            _previous_factory = logging.getLogRecordFactory()
-            logging.setLogRecordFactory(_scrubbing_factory)
-
-
-def redact(text: str) -> str:
-    for secret in _secrets:
-        text = text.replace(secret, REDACTED)
-    return text
-
-
-def _scrubbing_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-    assert _previous_factory is not None
-    record = _previous_factory(*args, **kwargs)
-    try:
-        message = record.getMessage()
-    except (TypeError, ValueError):  # a malformed call: let the handler report it
-        return record
-    if (clean := redact(message)) != message:
-        record.msg, record.args = clean, ()
-    if record.exc_info:
-        trace = logging.Formatter().formatException(record.exc_info)
-        if (clean := redact(trace)) != trace:
-            record.exc_text, record.exc_info = clean, None
-    return record
+# -- errors -----------------------------------------------------------------------------
 
 
 def describe_error(exc: BaseException) -> str:
@@ -225,14 +192,14 @@ class SendResult:
 
 
 class Notifier(Protocol):
-    def send(self, text: str) -> list[SendResult]: ...
+    def send(self, text: str, skip: Collection[str] = ()) -> list[SendResult]: ...
 
 
 class LogNotifier:
     """No Telegram configured: alerts are written to the log, nothing goes to the network.
     Returns no results, as no chat was tried."""
 
-    def send(self, text: str) -> list[SendResult]:
+    def send(self, text: str, skip: Collection[str] = ()) -> list[SendResult]:
         logger.info("Telegram is not configured; alert logged only:\n%s", text)
         return []
 
@@ -282,24 +249,28 @@ class TelegramNotifier:
     def __repr__(self) -> str:
         return f"TelegramNotifier(chat_ids={self.chat_ids!r}, base_url={redact(self.base_url)!r})"
 
-    def send(self, text: str) -> list[SendResult]:
-        """Deliver `text` (HTML, dynamic parts escaped) to every chat; one result per chat."""
-        return asyncio.run(self.asend(text))
+    def send(self, text: str, skip: Collection[str] = ()) -> list[SendResult]:
+        """Deliver `text` (HTML, dynamic parts escaped) to every chat but those in `skip`
+        (they have it already); one result per chat tried."""
+        return asyncio.run(self.asend(text, skip))
 
-    async def asend(self, text: str) -> list[SendResult]:
+    async def asend(self, text: str, skip: Collection[str] = ()) -> list[SendResult]:
+        chat_ids = [chat_id for chat_id in self.chat_ids if chat_id not in skip]
         parts = split_message(text)
         request = HTTPXRequest(
-            connection_pool_size=max(len(self.chat_ids), 1),
+            connection_pool_size=max(len(chat_ids), 1),
             connect_timeout=self.timeout,
             read_timeout=self.timeout,
             write_timeout=self.timeout,
             pool_timeout=self.timeout,
+            httpx_kwargs={"verify": _tls_context()},
         )
-        bot = Bot(self._token, base_url=self.base_url, request=request)
+        # The same request for getUpdates, never called: PTB would build a second client.
+        bot = Bot(self._token, base_url=self.base_url, request=request, get_updates_request=request)
         # Only the request needs starting: Bot.initialize() would also call getMe every time.
         await request.initialize()
         try:
-            return list(await asyncio.gather(*(self._send_chat(bot, chat_id, parts) for chat_id in self.chat_ids)))
+            return list(await asyncio.gather(*(self._send_chat(bot, chat_id, parts) for chat_id in chat_ids)))
         finally:
             await request.shutdown()
 
@@ -332,6 +303,13 @@ class TelegramNotifier:
                 raise _Failure(describe_error(exc), permanent=True) from None
             except TelegramError as exc:  # NetworkError, TimedOut, 5xx: may work later
                 raise _Failure(describe_error(exc), permanent=False) from None
+
+
+@lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default (certifi's CAs), made once: loading the CAs takes tens of
+    milliseconds of CPU, which each alert would otherwise pay twice."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _retry_after_seconds(exc: RetryAfter) -> float:

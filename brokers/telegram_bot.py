@@ -20,7 +20,8 @@ from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes, MessageHandler, filters
 
-from brokers.telegram import DEFAULT_BASE_URL, describe_error, protect_secret, split_message
+from brokers.telegram import DEFAULT_BASE_URL, describe_error, split_message
+from config.reporting import protect_secret
 
 logger = logging.getLogger(__name__)
 

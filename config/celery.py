@@ -1,9 +1,28 @@
 import os
 
 from celery import Celery
+from kombu import Connection
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("autohedge")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _close_self_once(close_self):
+    """kombu 5.7 + Celery 5.7: when Redis goes away, the worker's collect() then close()
+    closes the default channel twice, the second time through a detached transport
+    (AttributeError: the worker exits). Forget the channel once closed; Redis restores
+    the unacknowledged messages itself. Held by tests/outages/test_redis_restart.py."""
+
+    def close(self):
+        try:
+            close_self(self)
+        finally:
+            self._default_channel = None
+
+    return close
+
+
+Connection._do_close_self = _close_self_once(Connection._do_close_self)

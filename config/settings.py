@@ -159,6 +159,10 @@ TELEGRAM_CHAT_IDS = env_list("TELEGRAM_CHAT_IDS")
 TELEGRAM_BASE_URL = os.environ.get("TELEGRAM_BASE_URL", "https://api.telegram.org/bot")
 TELEGRAM_BOT_HANDLER = "hedging.services.bot.HedgingBotHandler"
 
+# Error reports hide every secret the process knows by value, not only settings named
+# *KEY*/*TOKEN*/*SECRET*: e.g. an OpenAlgo key in a failed broker call's frame.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.reporting.SecretsReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -454,6 +454,7 @@ class Alert(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_to = models.JSONField(default=list, blank=True, editable=False, help_text="Chats that have it.")
 
     class Meta:
         db_table = schema_table("alerts")
@@ -507,6 +508,7 @@ class Forecast(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_to = models.JSONField(default=list, blank=True, editable=False, help_text="Chats that have it.")
 
     class Meta:
         db_table = schema_table("forecasts")

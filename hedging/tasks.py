@@ -3,17 +3,20 @@ safe to run twice. Beat fires the `_all` tasks every minute; they fan out per se
 
 from __future__ import annotations
 
+import logging
 import time
 from functools import partial
 
 from celery import shared_task
 from django.db import transaction
+from kombu.exceptions import OperationalError
 
 from hedging.models import DailySession, HedgeTransaction
 from hedging.core.clock import IST, MARKET_CLOSE
 from hedging.services import orchestrator, runtime, summary
 from hedging.services.executor import execute
 
+log = logging.getLogger(__name__)
 TICK_EXPIRES = 55  # a tick not started within its minute is dropped, never replayed late
 LOOK_AGAIN = 5  # seconds before an order whose answer was lost is looked up again
 
@@ -39,7 +42,9 @@ def lookahead(session_id: int, tick_started: float | None = None) -> str:
     session = DailySession.objects.select_related("account").get(pk=session_id)
     ports = runtime.ports_for(session.account)
     ports.dispatch = partial(execute_here, ports)
+    now = ports.clock.now()
     outcome = orchestrator.tick(session_id, ports, tick_started or time.time(), snapshot=False)
+    orchestrator.note_tick(outcome, now)  # after the order left: off its path
     return outcome.note
 
 
@@ -74,7 +79,17 @@ def execute_hedge(self, tx_id: int, tick_started: float | None = None) -> str:
 
 
 def execute_hedge_later(tx_id: int, tick_started: float | None) -> None:
-    transaction.on_commit(lambda: execute_hedge.delay(tx_id, tick_started))
+    """After the commit; if the queue is down the next tick finds the action in flight
+    and dispatches it again."""
+    transaction.on_commit(lambda: queue(execute_hedge, tx_id, tick_started), robust=True)
+
+
+def queue(task, *args) -> None:
+    """Enqueue, or log why not: the row stays as it is for the next tick or sweep."""
+    try:
+        task.delay(*args)
+    except OperationalError as down:
+        log.warning("%s%s not queued: %s", task.name, args, down)
 
 
 @shared_task(name="hedging.deliver_alert", bind=True, max_retries=10)
@@ -85,7 +100,19 @@ def deliver_alert(self, alert_id: int) -> str:
 
 
 def deliver_alert_later(alert_id: int) -> None:
-    deliver_alert.delay(alert_id)
+    queue(deliver_alert, alert_id)
+
+
+@shared_task(name="hedging.redeliver_alerts")
+def redeliver_alerts() -> int:
+    """Every minute: alerts whose delivery was lost on the way are queued again (a row
+    is sent at most once, whoever sends it)."""
+    from hedging.services import notify
+
+    ids = notify.waiting(runtime.clock().now())
+    for alert_id in ids:
+        deliver_alert.apply_async((alert_id,), expires=TICK_EXPIRES)
+    return len(ids)
 
 
 @shared_task(name="hedging.close_day_all")

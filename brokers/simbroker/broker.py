@@ -15,7 +15,7 @@ from hedging.core.clock import IST, Clock, at
 
 from . import api
 from .account import OPEN, TRIGGER_PENDING, Account, Order
-from .faults import ORDER_KINDS, WRAPPER_KINDS, Fault, Faults, SimulatedTimeout
+from .faults import ORDER_KINDS, WRAPPER_KINDS, Fault, Faults, RequestDropped, SimulatedTimeout
 from .margin import MarginBreakdown, MarginModel, SpanLikeMargin
 from .market import Market, Option, StepFunction
 from .ratelimit import RateLimiter, limit_answer
@@ -156,9 +156,10 @@ class SimBroker:
     # --- the request path ----------------------------------------------------------
 
     def handle(self, endpoint: str, body: bytes | str | dict, client: str = "127.0.0.1", *,
-               json_content: bool = True) -> Answer:
+               json_content: bool = True, gone: Callable[[], bool] = lambda: False) -> Answer:
         """Answer one OpenAlgo call as the HTTP server would (`json_content=False`: the
-        request had no JSON Content-Type). Raises SimulatedTimeout for a timeout fault."""
+        request had no JSON Content-Type). Raises SimulatedTimeout for a timeout fault,
+        RequestDropped for a held request whose client is `gone()` by its release."""
         endpoint = endpoint.strip("/")
         if endpoint not in api.HANDLERS:
             return 404, {"message": NOT_FOUND}
@@ -175,6 +176,8 @@ class SimBroker:
             return limit_answer(endpoint)
         if fault.kind == "error_500":
             return 500, {"status": "error", "message": params.get("message", api.FAILURE[endpoint])}
+        if fault.kind == "hold":
+            return self._hold(endpoint, body, json_content, bool(params.get("placed", False)), gone)
         if params.get("placed", True):
             answer = self._answer(endpoint, body, json_content)
         else:
@@ -183,6 +186,20 @@ class SimBroker:
             raise SimulatedTimeout(endpoint, float(params.get("seconds", 5)), answer)
         text = json.dumps(answer[1])
         return answer[0], text[: len(text) // 2]
+
+    def _hold(self, endpoint: str, body: bytes | str | dict, json_content: bool, placed: bool,
+              gone: Callable[[], bool]) -> Answer:
+        """Wait for `faults.release()`. Not placed yet, a request whose client has gone
+        (a killed process) is dropped: the broker never sees that order."""
+        answer = self._answer(endpoint, body, json_content) if placed else None
+        held = self.faults.hold(endpoint, placed)
+        held.wait()
+        if answer is not None:
+            return answer
+        if held.dropped or gone():
+            self.faults.note_dropped()
+            raise RequestDropped(f"held {endpoint} dropped unanswered")
+        return self._answer(endpoint, body, json_content)
 
     def _answer(self, endpoint: str, body: bytes | str | dict, json_content: bool) -> Answer:
         if not json_content:
@@ -323,6 +340,7 @@ class SimBroker:
                 "open_orders": [order.orderid for order in self.account.live_orders()],
                 "strategies": {s.name: s.state for s in self.strategies.values()},
                 "faults": [fault.to_dict() for fault in self.faults.pending()],
+                "held": [held.to_dict() for held in self.faults.held()],
             }
 
     def reset(self) -> None:

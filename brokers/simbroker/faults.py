@@ -7,12 +7,14 @@ request is valid and authenticated (a refused request does not use them up).
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-WRAPPER_KINDS = {"latency", "error_500", "timeout", "malformed_json", "rate_limit"}
+WRAPPER_KINDS = {"latency", "error_500", "timeout", "malformed_json", "rate_limit", "hold"}
 ORDER_KINDS = {"reject", "partial_fill", "no_fill", "semi_auto"}
 KINDS = WRAPPER_KINDS | ORDER_KINDS
+PLACEORDER_ONLY = ORDER_KINDS | {"hold"}
 
 
 @dataclass
@@ -24,6 +26,23 @@ class Fault:
 
     def to_dict(self) -> dict[str, Any]:
         return {"endpoint": self.endpoint, "kind": self.kind, "count": self.count, "params": dict(self.params)}
+
+
+@dataclass
+class Held:
+    """A request stopped by a `hold` fault until it is released (or dropped)."""
+
+    endpoint: str
+    placed: bool
+    since: float = field(default_factory=time.monotonic)
+    dropped: bool = False
+    _go: threading.Event = field(default_factory=threading.Event)
+
+    def wait(self) -> None:
+        self._go.wait()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint, "placed": self.placed, "seconds": round(time.monotonic() - self.since, 3)}
 
 
 class Faults:
@@ -39,16 +58,20 @@ class Faults:
     partial_fill(fraction)      placeorder: fills that fraction (whole lots), the rest stays open
     no_fill                     placeorder: order stays open until modified or cancelled
     semi_auto                   placeorder: queued for approval, no order placed
+    hold(placed=False)          placeorder: wait until `release()` before doing anything
+                                (placed=True: enter the order first, hold only the answer)
     """
 
     def __init__(self) -> None:
         self._pending: list[Fault] = []
+        self._held: list[Held] = []
+        self._dropped = 0
         self._lock = threading.Lock()
 
     def inject(self, endpoint: str, kind: str, count: int = 1, **params: Any) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(sorted(KINDS))}")
-        if kind in ORDER_KINDS and endpoint != "placeorder":
+        if kind in PLACEORDER_ONLY and endpoint != "placeorder":
             raise ValueError(f"fault {kind} applies to placeorder only")
         if count < 1:
             raise ValueError("count must be at least 1")
@@ -72,9 +95,44 @@ class Faults:
         with self._lock:
             return [Fault(f.endpoint, f.kind, f.count, dict(f.params)) for f in self._pending]
 
+    def hold(self, endpoint: str, placed: bool) -> Held:
+        held = Held(endpoint, placed)
+        with self._lock:
+            self._held.append(held)
+        return held
+
+    def held(self) -> list[Held]:
+        with self._lock:
+            return list(self._held)
+
+    def note_dropped(self) -> None:
+        with self._lock:
+            self._dropped += 1
+
+    def dropped(self) -> int:
+        """Held requests that ended unanswered with nothing done, over the sim's life."""
+        with self._lock:
+            return self._dropped
+
+    def release(self, drop: bool = False) -> int:
+        """Let every held request go on (`drop`: end them unanswered, nothing more done)."""
+        with self._lock:
+            held, self._held = self._held, []
+        for request in held:
+            request.dropped = drop
+            request._go.set()
+        return len(held)
+
     def clear(self) -> None:
+        """No pending faults; held requests are dropped."""
         with self._lock:
             self._pending.clear()
+        self.release(drop=True)
+
+
+class RequestDropped(ConnectionError):
+    """A held request ended without an answer (its client went away, or the faults were
+    cleared): the HTTP face closes the connection, nothing was done."""
 
 
 class SimulatedTimeout(TimeoutError):

@@ -2,7 +2,9 @@
 
 POST /api/v1/<name>   OpenAlgo's calls, answered by SimBroker.handle
 GET  /sim/orders      the order log
-POST /sim/faults      {"endpoint", "kind", "count"?, ...params} injects; {"clear": true} clears
+GET  /sim/faults      pending faults and held requests
+POST /sim/faults      {"endpoint", "kind", "count"?, ...params} injects; {"clear": true} clears;
+                      {"release": true} lets held requests go on
 POST /sim/clock       {"set": ISO datetime} or {"advance": seconds}, for a SteppedClock
 GET  /sim/state       positions, margin, time
 POST /sim/reset       back to the opening account
@@ -13,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import socket
 import threading
 import time
 from datetime import datetime
@@ -22,7 +25,7 @@ from typing import Any
 from hedging.core.clock import SteppedClock
 
 from .broker import SimBroker
-from .faults import SimulatedTimeout
+from .faults import RequestDropped, SimulatedTimeout
 
 API_PREFIX = "/api/v1/"
 log = logging.getLogger(__name__)
@@ -66,10 +69,14 @@ class SimRequestHandler(BaseHTTPRequestHandler):
     def _api(self, endpoint: str, body: bytes) -> None:
         is_json = (self.headers.get("Content-Type") or "").split(";")[0].strip() == "application/json"
         try:
-            status, answer = self.server.sim.handle(endpoint, body, self.client_address[0], json_content=is_json)
+            status, answer = self.server.sim.handle(endpoint, body, self.client_address[0], json_content=is_json,
+                                                    gone=self._client_gone)
         except SimulatedTimeout as late:
             time.sleep(late.seconds)
             status, answer = late.answer
+        except RequestDropped:
+            self.close_connection = True
+            return
         except Exception:  # as OpenAlgo does: a bug is a 500, not a dropped connection
             log.exception("simulated broker failed on %s", endpoint)
             status, answer = 500, {"status": "error", "message": "An unexpected error occurred"}
@@ -83,6 +90,15 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             self._send(200, action(self.server.sim, request))
         except (ValueError, TypeError, KeyError) as problem:
             self._send(400, {"error": str(problem)})
+
+    def _client_gone(self) -> bool:
+        """The client closed its end (a killed process's sockets are closed by the kernel)."""
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
 
     def _send(self, status: int, answer: dict | str) -> None:
         payload = (answer if isinstance(answer, str) else json.dumps(answer)).encode()
@@ -103,9 +119,16 @@ def _orders(sim: SimBroker) -> dict:
     return {"orders": [entry.to_dict() for entry in sim.order_log]}
 
 
-def _faults(sim: SimBroker, request: dict) -> dict:
+def _faults(sim: SimBroker) -> dict:
+    return {"faults": [fault.to_dict() for fault in sim.faults.pending()],
+            "held": [held.to_dict() for held in sim.faults.held()], "dropped": sim.faults.dropped()}
+
+
+def _change_faults(sim: SimBroker, request: dict) -> dict:
     if request.get("clear"):
         sim.faults.clear()
+    elif request.get("release"):
+        return {"released": sim.faults.release()}
     else:
         params = {k: v for k, v in request.items() if k not in ("endpoint", "kind", "count")}
         sim.faults.inject(request["endpoint"], request["kind"], int(request.get("count", 1)), **params)
@@ -130,8 +153,8 @@ def _reset(sim: SimBroker, request: dict) -> dict:
     return {"status": "reset"}
 
 
-CONTROL_GET = {"/sim/orders": _orders, "/sim/state": lambda sim: sim.state()}
-CONTROL_POST = {"/sim/faults": _faults, "/sim/clock": _clock, "/sim/reset": _reset}
+CONTROL_GET = {"/sim/orders": _orders, "/sim/faults": _faults, "/sim/state": lambda sim: sim.state()}
+CONTROL_POST = {"/sim/faults": _change_faults, "/sim/clock": _clock, "/sim/reset": _reset}
 
 
 def start_server(sim: SimBroker, port: int = 0, host: str = "127.0.0.1") -> tuple[SimServer, str]:
@@ -142,5 +165,6 @@ def start_server(sim: SimBroker, port: int = 0, host: str = "127.0.0.1") -> tupl
 
 
 def stop_server(server: SimServer) -> None:
+    server.sim.faults.release(drop=True)  # no handler thread left waiting on a hold
     server.shutdown()
     server.server_close()

@@ -1,10 +1,12 @@
 """Shapes of the API. Money and percentages are Decimal, sent as JSON strings with two
 decimals ("433000.00", "84.10"); times are ISO 8601 in Asia/Kolkata (+05:30)."""
 
+import re
 from copy import copy
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -22,6 +24,15 @@ def money(**kwargs) -> serializers.DecimalField:
 
 def percent(**kwargs) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=7, decimal_places=2, **kwargs)
+
+
+class TextField(serializers.CharField):
+    """A JSON string only: DRF's CharField would take 0.5 as "0.5"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 def as_drf_error(error: DjangoValidationError) -> serializers.ValidationError:
@@ -93,7 +104,25 @@ class WeekdaysField(serializers.Field):
         return sum(1 << WEEKDAYS.index(day) for day in set(data))
 
 
+TIME_OF_DAY = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$"
+
+
+@extend_schema_field({"type": "string", "pattern": TIME_OF_DAY, "example": "09:20:00"})
+class TimeOfDayField(serializers.TimeField):
+    """A time of day in IST, "HH:MM[:SS]". Stricter than DRF's, which drops an offset
+    silently ("03:50Z" would be 03:50 IST); JSON Schema's `time` format would demand one."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.match(TIME_OF_DAY, value):
+            self.fail("invalid", format="hh:mm[:ss] in IST, without an offset")
+        return super().to_internal_value(value)
+
+
 class ScheduleSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.CharField: TextField,
+                                models.TextField: TextField}
+    entry_time = TimeOfDayField()
+    exit_time = TimeOfDayField()
     weekdays = WeekdaysField(required=False, help_text='Day names, e.g. ["Mon", "Tue"]. Default: Monday to Friday.')
 
     class Meta:
@@ -128,7 +157,7 @@ class HedgeOrderSerializer(serializers.ModelSerializer):
 class TransactionSerializer(serializers.ModelSerializer):
     session_label = serializers.CharField(source="session.__str__", read_only=True)
     is_replay = serializers.BooleanField(source="session.is_replay", read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     orders = HedgeOrderSerializer(many=True, read_only=True)
 
     class Meta:
@@ -157,7 +186,7 @@ class ManualSerializer(serializers.Serializer):
         queryset=DailySession.objects.filter(status=DailySession.Status.ACTIVE, is_replay=False).select_related("account")
     )
     hedge_baskets = serializers.IntegerField(min_value=1, max_value=50)
-    client_key = serializers.CharField(
+    client_key = TextField(
         required=False, default="", max_length=60, help_text="Repeat it to retry safely: the same key never orders twice."
     )
 
@@ -170,7 +199,7 @@ class ToggleSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Omit for the global switch.",
     )
-    reason = serializers.CharField(required=False, default="", max_length=200)
+    reason = TextField(required=False, default="", max_length=200)
 
 
 class ToggleResultSerializer(serializers.Serializer):
@@ -390,6 +419,11 @@ class ForecastQuerySerializer(serializers.Serializer):
     entry_trigger_pct = serializers.CharField(required=False, allow_blank=True)
     entry_target_pct = serializers.CharField(required=False, allow_blank=True)
     max_hedge_cost_per_day = serializers.CharField(required=False, allow_blank=True)
+
+    def error_key(self, name: str) -> str:
+        """A refusal about no parameter (the broker's chain, the margin constants) is the
+        request's as a whole: its message still names what."""
+        return name if name in self.fields or name.startswith("baskets.") else "non_field_errors"
 
     def overrides(self, params) -> dict:
         data = {name: value for name, value in self.validated_data.items() if name not in ("session", "date")}

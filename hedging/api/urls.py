@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from hedging.api import views
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("forecast", views.ForecastView.as_view(), name="api-forecast"),
     path("session", views.SessionList.as_view(), name="api-sessions"),
     path("session/<int:pk>", views.SessionDetail.as_view(), name="api-session"),
+    re_path(r"", views.Unknown.as_view(), name="api-unknown"),
 ]

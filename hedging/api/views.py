@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 from brokers.openalgo import OpenAlgoError
 from hedging import tasks
 from hedging.api import serializers as s
+from hedging.api.schema import ApiSchema, broker_down
 from hedging.core.clock import IST
 from hedging.core.decide import BUY, EXIT, ActionRefused
 from hedging.models import Control, DailySession, HedgeTransaction
@@ -27,6 +29,14 @@ class StaffWrites(BasePermission):
     def has_permission(self, request, view):
         user = request.user
         return bool(user and user.is_authenticated and (request.method in SAFE_METHODS or user.is_staff))
+
+
+class JsonApi:
+    """Bodies are JSON only: form encodings can say neither null nor a list of weekdays.
+    The schema documents every answer (hedging/api/schema.py)."""
+
+    parser_classes = [JSONParser]
+    schema = ApiSchema()
 
 
 class BrokerUnavailable(APIException):
@@ -45,7 +55,7 @@ def now():
     return runtime.clock().now()
 
 
-class StatusView(APIView):
+class StatusView(JsonApi, APIView):
     @extend_schema(parameters=[s.StatusQuerySerializer], responses=s.StatusSerializer)
     def get(self, request):
         session = query(s.StatusQuerySerializer, request).get("session")
@@ -53,7 +63,7 @@ class StatusView(APIView):
         return Response(s.StatusSerializer(overview).data)
 
 
-class ToggleView(APIView):
+class ToggleView(JsonApi, APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(request=s.ToggleSerializer, responses=s.ToggleResultSerializer)
@@ -73,15 +83,11 @@ class ToggleView(APIView):
         return Response(s.ToggleResultSerializer(result).data)
 
 
-class ManualView(APIView):
+class ManualView(JsonApi, APIView):
     permission_classes = [IsAdminUser]
     action: str = ""
 
-    @extend_schema(
-        request=s.ManualSerializer,
-        responses={201: s.TransactionSerializer, 400: OpenApiResponse(description="Refused: the field named says why."),
-                   503: OpenApiResponse(description="The broker did not answer.")},
-    )
+    @extend_schema(request=s.ManualSerializer, responses={201: s.TransactionSerializer, 503: broker_down()})
     def post(self, request):
         serializer = s.ManualSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -108,7 +114,7 @@ class ManualExitView(ManualView):
     action = EXIT
 
 
-class TransactionList(generics.ListAPIView):
+class TransactionList(JsonApi, generics.ListAPIView):
     serializer_class = s.TransactionSerializer
 
     @extend_schema(parameters=[s.TransactionQuerySerializer])
@@ -126,12 +132,12 @@ class TransactionList(generics.ListAPIView):
         return rows.order_by("-decided_at", "-pk")
 
 
-class TransactionDetail(generics.RetrieveAPIView):
+class TransactionDetail(JsonApi, generics.RetrieveAPIView):
     serializer_class = s.TransactionSerializer
     queryset = HedgeTransaction.objects.select_related("session__account", "requested_by").prefetch_related("orders")
 
 
-class ScheduleList(generics.ListCreateAPIView):
+class ScheduleList(JsonApi, generics.ListCreateAPIView):
     """The strategy schedule: every row (a few dozen at most, so not paginated)."""
 
     permission_classes = [StaffWrites]
@@ -140,13 +146,13 @@ class ScheduleList(generics.ListCreateAPIView):
     pagination_class = None
 
 
-class ScheduleDetail(generics.RetrieveUpdateDestroyAPIView):
+class ScheduleDetail(JsonApi, generics.RetrieveUpdateDestroyAPIView):
     permission_classes = [StaffWrites]
     serializer_class = s.ScheduleSerializer
     queryset = StrategySchedule.objects.select_related("account")
 
 
-class SessionList(generics.ListCreateAPIView):
+class SessionList(JsonApi, generics.ListCreateAPIView):
     permission_classes = [StaffWrites]
     serializer_class = s.SessionSerializer
 
@@ -182,12 +188,12 @@ class SessionList(generics.ListCreateAPIView):
         return Response(s.SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
 
-class SessionDetail(generics.RetrieveAPIView):
+class SessionDetail(JsonApi, generics.RetrieveAPIView):
     serializer_class = s.SessionSerializer
     queryset = DailySession.objects.select_related("account")
 
 
-class AnalyticsView(APIView):
+class AnalyticsView(JsonApi, APIView):
     @extend_schema(parameters=[s.AnalyticsQuerySerializer], responses=s.AnalyticsSerializer)
     def get(self, request):
         filters = query(s.AnalyticsQuerySerializer, request, today=now().astimezone(IST).date())
@@ -204,14 +210,14 @@ class AnalyticsView(APIView):
         return Response(s.AnalyticsSerializer(data).data)
 
 
-class ForecastView(APIView):
+class ForecastView(JsonApi, APIView):
+    error_patterns = (r"^baskets\.",)
     @extend_schema(
         parameters=[s.ForecastQuerySerializer],
         description="The session's day forecast now, or a what-if: nothing is saved. `baskets.NAME=n` sets a schedule "
                     "row's baskets. Numbers are plain JSON numbers and times HH:MM:SS, as docs/forecast.md describes.",
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The forecast in full (`ForecastResult.detail()`)."),
-                   400: OpenApiResponse(description="Refused: the field named says why."),
-                   503: OpenApiResponse(description="The broker did not answer.")},
+                   503: broker_down()},
     )
     def get(self, request):
         params = s.ForecastQuerySerializer(data=request.query_params)
@@ -223,7 +229,16 @@ class ForecastView(APIView):
                 broker=runtime.broker_for(session.account),
             )
         except forecast.ForecastError as refused:
-            raise s.serializers.ValidationError({refused.field: [str(refused)]}) from None
+            raise s.serializers.ValidationError({params.error_key(refused.field): [str(refused)]}) from None
         except (OpenAlgoError, ValueError) as failure:  # ValueError: the account's API key variable is unset
             raise BrokerUnavailable(str(failure)) from None
         return Response(result.detail())
+
+
+@extend_schema(exclude=True)
+class Unknown(APIView):
+    """Any other URL under /api/hedge/ (an id that is not a number included): a JSON 404
+    after the usual authentication, not Django's HTML page."""
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise NotFound()

@@ -31,8 +31,8 @@ def raise_alert(
             )
     except IntegrityError:
         return None
-    if deliver:
-        transaction.on_commit(lambda: deliver(row.pk))
+    if deliver:  # robust: a failed hand-off is logged, and never stops the tick's own order
+        transaction.on_commit(lambda: deliver(row.pk), robust=True)
     return row
 
 

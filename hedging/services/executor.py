@@ -325,7 +325,7 @@ def finish(tx: HedgeTransaction, ports: Ports) -> HedgeTransaction:
         locked.error = "; ".join(f"{o.leg} #{o.attempt}: {o.error}" for o in orders if o.error)[:2000]
         locked.completed_at = now
         locked.save(update_fields=["cost", "status", "error", "completed_at"])
-    announce(locked, ports, now)
+        announce(locked, ports, now)  # with the settlement: a crash cannot keep one without the other
     return locked
 
 

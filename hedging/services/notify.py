@@ -5,6 +5,7 @@ again."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from html import escape
 
 from django.db import models, transaction
@@ -16,6 +17,7 @@ from hedging.services.runtime import is_paper
 
 ICONS = {"info": "ℹ️", "warning": "⚠️", "critical": "🚨"}
 MAX_ATTEMPTS = 8
+SWEEP_AFTER = timedelta(minutes=1)
 
 
 def render(alert: Alert) -> str:
@@ -36,24 +38,43 @@ def deliver(alert_id: int, retry: Callable[[float], None] | None = None, notifie
 
 
 def send_once(model: type[models.Model], pk: int, text_of: Callable, notifier: Notifier | None, retry) -> str:
-    """Send a row's message once and write the outcome on it (its `delivery`,
-    `attempts`, `sent_at`, `error`); a delivered row is not sent again."""
+    """Send a row's message once to each chat and write the outcome on it (its
+    `delivery`, `attempts`, `sent_at`, `error`, `delivered_to`): a retry goes only to
+    the chats that have not got it."""
     with transaction.atomic():
         # No join under FOR UPDATE: an alert's session side is nullable (an alert for all accounts).
         row = model.objects.select_for_update().get(pk=pk)
         if row.delivery in (Alert.Delivery.SENT, Alert.Delivery.LOGGED):
             return row.delivery
         row.attempts += 1
-        results = (notifier or notifier_from_settings()).send(text_of(row))
+        results = (notifier or notifier_from_settings()).send(text_of(row), skip=row.delivered_to)
+        row.delivered_to = row.delivered_to + [r.chat_id for r in results if r.ok]
         failures = [r for r in results if not r.ok]
-        if not results:
+        if not results and not row.delivered_to:
             row.delivery = Alert.Delivery.LOGGED
         elif not failures:
             row.delivery, row.sent_at, row.error = Alert.Delivery.SENT, timezone.now(), ""
-        else:
-            row.delivery = Alert.Delivery.FAILED
+        else:  # pending while worth another try (the sweep finds it), failed once not
+            again = any(not r.permanent for r in failures) and row.attempts < MAX_ATTEMPTS
+            row.delivery = Alert.Delivery.PENDING if again else Alert.Delivery.FAILED
             row.error = "; ".join(f"chat {r.chat_id}: {r.error}" for r in failures)[:2000]
-        row.save(update_fields=["delivery", "attempts", "sent_at", "error"])
-    if retry and any(not r.permanent for r in failures) and row.attempts < MAX_ATTEMPTS:
+        row.save(update_fields=["delivery", "attempts", "sent_at", "error", "delivered_to"])
+    if retry and row.delivery == Alert.Delivery.PENDING:
         retry(min(2 ** row.attempts, 300))
     return row.delivery
+
+
+def waiting(now: datetime) -> list[int]:
+    """Alerts still undelivered a minute after they were raised, from the last half day:
+    their hand-off to the queue or their retry was lost (Redis down, a worker killed).
+    Replayed days never reach Telegram."""
+    return list(
+        Alert.objects.filter(
+            delivery=Alert.Delivery.PENDING,
+            created_at__lte=now - SWEEP_AFTER,
+            created_at__gte=now - timedelta(hours=12),
+            attempts__lt=MAX_ATTEMPTS,
+        )
+        .exclude(session__is_replay=True)
+        .values_list("pk", flat=True)
+    )

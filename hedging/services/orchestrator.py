@@ -34,24 +34,26 @@ class TickOutcome:
     transaction_id: int | None = None
 
 
+BUSY = "busy or not active"
+
+
 def tick(session_id: int, ports: Ports, tick_started: float | None = None, snapshot: bool = True) -> TickOutcome:
     now = ports.clock.now()
     # No savepoint inside a caller's transaction (a replay's): a failed tick fails the day.
     with transaction.atomic(savepoint=False):
         session = claim(session_id)
         if session is None:
-            return TickOutcome(session_id, "busy or not active")
+            return TickOutcome(session_id, BUSY)
         outcome = run(session, ports, now, snapshot)
-        if not outcome.transaction_id:
-            note_tick(session_id, now, outcome.note)
     if outcome.transaction_id:
         dispatch(outcome.transaction_id, ports, tick_started)
-        note_tick(session_id, now, outcome.note)  # after the order left: off its path
     return outcome
 
 
-def note_tick(session_id: int, now: datetime, note: str) -> None:
-    DailySession.objects.filter(pk=session_id).update(last_tick_at=now, last_tick_note=note[:300])
+def note_tick(outcome: TickOutcome, now: datetime) -> None:
+    """What a live tick did and why, for the status panel (a skipped tick says nothing)."""
+    if outcome.note != BUSY:
+        DailySession.objects.filter(pk=outcome.session_id).update(last_tick_at=now, last_tick_note=outcome.note[:300])
 
 
 def observe(session_id: int, ports: Ports) -> str:
@@ -60,7 +62,7 @@ def observe(session_id: int, ports: Ports) -> str:
     with transaction.atomic():
         session = claim(session_id)
         if session is None:
-            return "busy or not active"
+            return BUSY
         seen = look(session, ports, now, snapshot=True)
     if isinstance(seen, TickOutcome):
         return seen.note
@@ -230,7 +232,7 @@ def manual(
     """A trader's buy or exit, through the same executor, limits and audit as the
     automatic ones. A repeated `client_key` returns the first request's transaction."""
     now = ports.clock.now()
-    key = f"manual:{session_id}:{client_key or uuid.uuid4().hex}"
+    key = f"manual:{session_id}:{action}:{client_key or uuid.uuid4().hex}"
     with transaction.atomic():
         session = DailySession.objects.select_for_update().filter(pk=session_id, status=DailySession.Status.ACTIVE).first()
         if session is None:

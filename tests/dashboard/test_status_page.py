@@ -37,11 +37,12 @@ def test_the_panel_shows_live_figures(staff_client, trading_day, simbroker):
     assert '<svg class="chart"' in page  # the gauge
 
 
-def test_the_panel_shows_what_the_last_tick_did_and_why(staff_client, trading_day, simbroker):
-    from hedging.services import orchestrator, runtime
+def test_the_panel_shows_what_the_last_tick_did_and_why(staff_client, trading_day, simbroker, celery_eager):
+    from hedging.tasks import lookahead
 
-    orchestrator.tick(trading_day.pk, runtime.ports_for(trading_day.account, dispatch=lambda tx_id, started: None))
+    lookahead(trading_day.pk)  # the minute's tick, as the worker runs it: it buys before P2
     trading_day.refresh_from_db()
+    assert trading_day.transactions.get().status == "filled"
     page = text(staff_client.get("/"))
     assert f'data-testid="last-tick">Last tick {trading_day.last_tick_at.astimezone(IST):%H:%M:%S}: P2 at 10:00: projected' in page
 

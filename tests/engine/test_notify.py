@@ -45,10 +45,21 @@ def test_telegram_down_is_retried_and_delivered_when_back(telegram_sim, alert_ro
     with pytest.raises(Retry):
         deliver(alert_row.pk, retry_later, notifier(telegram_sim))
     alert_row.refresh_from_db()
-    assert alert_row.delivery == "failed" and alert_row.attempts == 1
+    assert alert_row.delivery == "pending" and alert_row.attempts == 1 and alert_row.error
     telegram_sim.clear_faults()
     assert deliver(alert_row.pk, retry_later, notifier(telegram_sim)) == "sent"
     assert len(telegram_sim.sent_to(CHAT)) == 1
+
+
+def test_a_retry_goes_only_to_the_chats_that_missed_it(telegram_sim, alert_row):
+    two_chats = TelegramNotifier(telegram_sim.token, [CHAT, "1002"], base_url=telegram_sim.base_url, max_retry_after=1)
+    telegram_sim.flood(retry_after=60)  # the first chat served is told to wait a minute
+    with pytest.raises(Retry):
+        deliver(alert_row.pk, retry_later, two_chats)
+    alert_row.refresh_from_db()
+    assert alert_row.delivery == "pending" and len(alert_row.delivered_to) == 1
+    assert deliver(alert_row.pk, retry_later, two_chats) == "sent"
+    assert len(telegram_sim.sent_to(CHAT)) == len(telegram_sim.sent_to("1002")) == 1
 
 
 def test_a_lost_chat_is_not_retried(telegram_sim, alert_row):
@@ -61,3 +72,19 @@ def test_a_lost_chat_is_not_retried(telegram_sim, alert_row):
 def test_without_a_token_the_alert_is_logged(alert_row, settings):
     settings.TELEGRAM_BOT_TOKEN = ""
     assert deliver(alert_row.pk, retry_later) == "logged"
+
+
+def test_the_sweep_finds_alerts_still_waiting_after_a_minute(alert_row):
+    from datetime import timedelta
+
+    from hedging.services.notify import waiting
+
+    raised = alert_row.created_at
+    assert waiting(raised + timedelta(seconds=30)) == []  # its own hand-off may still be on the way
+    assert waiting(raised + timedelta(minutes=2)) == [alert_row.pk]
+    replayed = Alert.objects.create(session=DailySessionFactory(is_replay=True), kind="cap_reached", level="critical",
+                                    text="replayed", created_at=raised)
+    Alert.objects.filter(pk=alert_row.pk).update(delivery="sent")
+    assert replayed.pk not in waiting(raised + timedelta(minutes=2)) == []
+    Alert.objects.filter(pk=alert_row.pk).update(delivery="pending", attempts=8)  # given up
+    assert waiting(raised + timedelta(minutes=2)) == []

@@ -84,17 +84,6 @@ def test_buy_before_the_entry_then_nothing_more(world):
     assert len(world.transactions()) == 1 and len(world.our_orders()) == 2
 
 
-def test_each_tick_leaves_its_time_and_reason_on_the_session(world):
-    world.tick("09:39")
-    world.session.refresh_from_db()
-    assert world.session.last_tick_at == world.at("09:39")
-    assert world.session.last_tick_note == "no entry needs a hedge"  # P2 at 09:45 is beyond the 5-minute lookahead
-    world.tick("09:40")
-    world.session.refresh_from_db()
-    assert world.session.last_tick_at == world.at("09:40")
-    assert world.session.last_tick_note == world.transactions()[0].reason
-
-
 def test_a_duplicated_tick_and_a_repeated_execution_place_nothing_twice(world):
     world.tick("09:40")
     world.tick("09:40")  # the same minute delivered again

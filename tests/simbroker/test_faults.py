@@ -1,11 +1,15 @@
 """Faults injected on request: each kind as a client meets it."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from brokers.simbroker import SimulatedTimeout
+from tests.fixtures.processes import wait_for
 
 from .helpers import call, flat_sim, moment, order, status_of
 
@@ -146,3 +150,65 @@ def test_unknown_kinds_and_order_kinds_elsewhere_are_refused():
         sim.faults.inject("funds", "gremlins")
     with pytest.raises(ValueError, match="placeorder only"):
         sim.faults.inject("funds", "reject")
+    with pytest.raises(ValueError, match="placeorder only"):
+        sim.faults.inject("funds", "hold")
+
+
+def test_hold_does_nothing_until_released_then_answers():
+    sim = flat_sim()
+    sim.faults.inject("placeorder", "hold")
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(order, sim, HEDGE, "BUY", 65, strategy="autohedge-1-CE")
+        [held] = wait_for(sim.faults.held, timeout=5, interval=0.01, what="the held request")
+        assert (held.endpoint, held.placed) == ("placeorder", False)
+        assert sim.order_log == [] and not answer.done()
+        assert sim.faults.release() == 1
+        assert answer.result(timeout=5)[0] == 200
+    assert [o.strategy for o in sim.order_log] == ["autohedge-1-CE"]
+    assert sim.faults.held() == [] and sim.faults.dropped() == 0
+
+
+def held_over_http(url: str) -> list[dict]:
+    return requests.get(f"{url}/sim/faults", timeout=5).json()["held"]
+
+
+def test_hold_placed_enters_the_order_and_holds_only_the_answer(simbroker_server):
+    url = simbroker_server.url
+    requests.post(f"{url}/sim/faults", json={"endpoint": "placeorder", "kind": "hold", "placed": True}, timeout=5)
+    body = {"apikey": "demo", "strategy": "autohedge-1-CE", "exchange": "NFO", "symbol": HEDGE, "action": "BUY",
+            "quantity": 65}
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(requests.post, f"{url}/api/v1/placeorder", json=body, timeout=10)
+        [held] = wait_for(lambda: held_over_http(url), timeout=5, interval=0.01, what="the held request")
+        assert held["placed"] is True
+        [placed] = requests.get(f"{url}/sim/orders", timeout=5).json()["orders"]
+        requests.post(f"{url}/sim/faults", json={"release": True}, timeout=5)
+        assert answer.result(timeout=5).json() == {"status": "success", "orderid": placed["orderid"]}
+
+
+def test_a_held_request_whose_client_went_away_is_dropped_unplaced(simbroker_server):
+    """As when the worker that sent it is killed: released, it places nothing."""
+    url = simbroker_server.url
+    simbroker_server.sim.faults.inject("placeorder", "hold")
+    client = HTTPConnection(urlsplit(url).netloc, timeout=5)
+    body = {"apikey": "demo", "strategy": "autohedge-1-CE", "exchange": "NFO", "symbol": HEDGE, "action": "BUY",
+            "quantity": 65}
+    client.request("POST", "/api/v1/placeorder", json.dumps(body), {"Content-Type": "application/json"})
+    wait_for(lambda: held_over_http(url), timeout=5, interval=0.01, what="the held request")
+    client.close()
+    assert requests.post(f"{url}/sim/faults", json={"release": True}, timeout=5).json() == {"released": 1}
+    wait_for(lambda: requests.get(f"{url}/sim/faults", timeout=5).json()["dropped"] == 1, timeout=5, interval=0.01,
+             what="the held request to be dropped")
+    assert requests.get(f"{url}/sim/orders", timeout=5).json()["orders"] == []
+
+
+def test_reset_drops_held_requests():
+    sim = flat_sim()
+    sim.faults.inject("placeorder", "hold")
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(order, sim, HEDGE, "BUY", 65)
+        wait_for(sim.faults.held, timeout=5, interval=0.01, what="the held request")
+        sim.reset()
+        with pytest.raises(ConnectionError):
+            answer.result(timeout=5)
+    assert sim.order_log == [] and sim.faults.dropped() == 1

@@ -20,7 +20,8 @@ def ask(sim, command: str, replies: int) -> str:
 
 def test_status_pause_and_resume_act_on_the_real_switch(telegram_sim, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    session = DailySessionFactory(date=timezone.localdate(), budget=Decimal("1300000"))
+    today = timezone.localdate()  # /status reports today's sessions, whatever day the suite runs
+    session = DailySessionFactory(date=today, expiry=today, budget=Decimal("1300000"))
     MarginSnapshot.objects.create(session=session, taken_at=timezone.now(), broker_used_margin=Decimal("620000"),
                                   used_margin=Decimal("620000"), utilisation_pct=Decimal("47.69"), hedges_held=1)
     with running_bot(telegram_sim, HedgingBotHandler()):

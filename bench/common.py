@@ -1,0 +1,78 @@
+"""What the benchmark scripts share: a database made anew, worker processes, the table."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT.parent / "shared" / "scenarios"
+PG = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+
+sys.path.insert(0, str(ROOT))
+
+
+def fresh_database(name: str) -> None:
+    """Drop and create `name`, then migrate it (DATABASE_URL must name it already)."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
+
+
+def start_worker(env: dict, threads: int, name: str) -> subprocess.Popen:
+    """A Celery worker process (thread pool) with this environment."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "threads", "--concurrency", str(threads),
+         "--hostname", f"{name}@%h", "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
+         "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_WORKER_LOG", os.devnull), "a"),
+    )
+
+
+def print_table(rows: list[tuple[str, str]]) -> None:
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, PostgreSQL at {PG.split('@')[-1]}")
+    width = max(len(name) for name, _ in rows)
+    for name, figure in rows:
+        print(f"{name:<{width}}  {figure}")
+
+
+# one-entry-breach's schedule: on a ₹13L budget, P2 at 09:45 takes utilisation to 99.9%.
+SCHEDULE = (("P1", "09:20", 1), ("P2", "09:45", 2))
+TIGHT_BUDGET = Decimal(1300000)
+
+
+def breach_account(name: str, host: str, key_env: str):
+    """A live account with one-entry-breach's schedule, on the broker at `host`."""
+    from brokers.models import BrokerAccount, Mode
+    from schedules.models import StrategySchedule
+
+    account = BrokerAccount.objects.create(name=name, host=host, mode=Mode.LIVE, api_key_env=key_env)
+    for row, entry, baskets in SCHEDULE:
+        StrategySchedule.objects.create(account=account, index_name="NIFTY", name=row, entry_time=entry,
+                                        exit_time="15:15", baskets=baskets)
+    return account
+
+
+def fresh_session(account, scenario):
+    """The account's session of the scenario's day, made anew, with its executions (the
+    minute's margin snapshot has made them by the tick)."""
+    from hedging.models import DailySession
+    from hedging.services import scheduler
+
+    DailySession.objects.filter(account=account).delete()
+    session = DailySession.objects.create(account=account, date=scenario.date, index_name="NIFTY",
+                                          expiry=scenario.expiry, lot_size=65, budget=TIGHT_BUDGET,
+                                          baseline_margin=Decimal(0))
+    scheduler.ensure_executions(session)
+    return session

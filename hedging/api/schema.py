@@ -1,0 +1,63 @@
+"""The OpenAPI schema documents every answer an endpoint gives, not only its success:
+403 (not logged in, or not staff for a change), 400 naming the offending fields (the
+names are listed, so a client, and the fuzzer, can tell a field error from anything
+else), 404 for a row or a page that is not there, 415 for a body that is not JSON. An
+optional query parameter may be blank: DRF takes `?date=` as no date given."""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import force_instance
+from drf_spectacular.utils import OpenApiResponse
+
+ERROR_LIST = {"type": "array", "items": {"type": "string"}}
+DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"], "additionalProperties": False}
+
+
+def answer(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def broker_down() -> OpenApiResponse:
+    return OpenApiResponse(DETAIL, description="The broker did not answer, or the account's API key variable is unset.")
+
+
+def field_errors(names: list[str], extra: dict | None = None) -> dict:
+    """`{"field": ["what is wrong", ...]}` for the given names, `non_field_errors` for a
+    refusal of no one field, or `{"detail": ...}` for a body that could not be parsed."""
+    properties = {name: ERROR_LIST for name in [*names, "non_field_errors"]}
+    return {
+        "oneOf": [
+            {"type": "object", "properties": properties, "patternProperties": extra or {}, "additionalProperties": False,
+             "minProperties": 1},
+            DETAIL,
+        ]
+    }
+
+
+class ApiSchema(AutoSchema):
+    """A view's `error_patterns` are name patterns its errors may use beyond the
+    parameters and body fields (the forecast's `baskets.NAME`)."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        responses, query = operation["responses"], [p for p in operation.get("parameters", []) if p["in"] == "query"]
+        for parameter in query:
+            if not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
+        names = [p["name"] for p in query] + self.body_fields()
+        if names:
+            patterns = {pattern: ERROR_LIST for pattern in getattr(self.view, "error_patterns", ())}
+            responses.setdefault("400", answer("Bad input: the fields named say why.", field_errors(names, patterns)))
+        if "{" in self.path or "page" in names:
+            responses.setdefault("404", answer("No such row, or no such page.", DETAIL))
+        if "requestBody" in operation:
+            responses.setdefault("415", answer("The body is not JSON.", DETAIL))
+        responses.setdefault("403", answer("Not logged in, or a change by a user who is not staff.", DETAIL))
+        return operation
+
+    def body_fields(self) -> list[str]:
+        if self.method not in ("POST", "PUT", "PATCH"):
+            return []
+        serializer = force_instance(self.get_request_serializer())
+        return [name for name, field in getattr(serializer, "fields", {}).items() if not field.read_only]
