@@ -70,8 +70,8 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
     from hedging.models import HedgeTransaction
 
     scenario = load_scenario(SCENARIOS / "one-entry-breach.json")
-    # Real speed from 09:40:00: P2 (09:45) stays inside the lookahead for five minutes.
-    clock = AcceleratedClock(at(scenario.date, scenario.schedule[1].entry) - timedelta(minutes=5), speed=1.0)
+    # A tenth of real speed from 09:40:00: P2 (09:45) stays inside the lookahead for 50 minutes.
+    clock = AcceleratedClock(at(scenario.date, scenario.schedule[1].entry) - timedelta(minutes=5), speed=0.1)
     sim = build_simbroker(scenario, clock, margin_per_basket=MarginPerBasket(Decimal(433000), Decimal(187000)),
                           api_key=KEY, rate_limits=False)
     received: dict[str, float] = {}
