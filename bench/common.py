@@ -30,14 +30,27 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
-def start_worker(env: dict, threads: int, name: str) -> subprocess.Popen:
-    """A Celery worker process (thread pool) with this environment."""
+def start_worker(env: dict, concurrency: int, name: str, pool: str = "threads") -> subprocess.Popen:
+    """A Celery worker (`pool`: threads, or prefork as the Procfile runs it) with this environment."""
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "threads", "--concurrency", str(threads),
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", pool, "--concurrency", str(concurrency),
          "--hostname", f"{name}@%h", "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
          "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_WORKER_LOG", os.devnull), "a"),
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process and its live children (a prefork pool) have used so far (Linux)."""
+    total = 0.0
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def print_table(rows: list[tuple[str, str]]) -> None:
@@ -75,4 +88,15 @@ def fresh_session(account, scenario):
                                           expiry=scenario.expiry, lot_size=65, budget=TIGHT_BUDGET,
                                           baseline_margin=Decimal(0))
     scheduler.ensure_executions(session)
+    entered_by_0940(session.executions.all())
     return session
+
+
+def entered_by_0940(executions) -> None:
+    """P1 (09:20) entered, as the 09:20 tick found it: the measured tick is a 09:40 one."""
+    from hedging.core.clock import at
+    from hedging.models import StrategyExecution
+
+    executions = executions.filter(name="P1")
+    first = executions.select_related("session").first()
+    executions.update(status=StrategyExecution.Status.ENTERED, entered_at=at(first.session.date, first.planned_entry))

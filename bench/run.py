@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from alerts import bench_hedge_to_telegram
 from common import (
-    PG, SCENARIOS, SCHEDULE, TIGHT_BUDGET, breach_account, fresh_database, fresh_session, percentile, print_table,
+    PG, SCENARIOS, SCHEDULE, TIGHT_BUDGET, breach_account, cpu_seconds, entered_by_0940, fresh_database, fresh_session, percentile, print_table,
     start_worker,
 )
 
@@ -40,7 +40,7 @@ KEY = "bench-key"
 ORDER_PACING = 0.25
 
 os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=f"{PG}/{DATABASE}", CELERY_BROKER_URL=REDIS_URL,
-                  REDIS_URL=REDIS_URL, BENCH_OPENALGO_KEY=KEY, AUTOHEDGE_LIVE_TRADING="1", LOG_LEVEL="WARNING")
+                  REDIS_URL=REDIS_URL, BENCH_OPENALGO_KEY=KEY, AUTOHEDGE_LIVE_TRADING="1", DEBUG="0", LOG_LEVEL="WARNING")
 
 
 def bench_replay(days: int) -> list[tuple[str, str]]:
@@ -125,12 +125,14 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
     )]
 
 
+BUYER_EVERY = int(os.environ.get("BENCH_BUYER_EVERY", "10"))
 ROOMY_BUDGET = Decimal(3000000)  # utilisation stays under 45% all morning
-FANOUT_THREADS = 8  # per worker process: a tick mostly waits on the broker and the database
 
 
 class Accounts:
-    """Many simulated broker accounts behind one server, told apart by API key."""
+    """Many simulated broker accounts behind one server, told apart by API key. Each
+    account has its own OpenAlgo (one per trader; its rate limits its own): here each is
+    reached under its own path of the one loopback server, as behind a reverse proxy."""
 
     def __init__(self, sims: dict):
         self.sims = sims
@@ -140,7 +142,7 @@ class Accounts:
         return sim.handle(endpoint, body, *args, **kwargs)
 
 
-def bench_fanout(sessions: int, worker_counts: tuple[int, ...] = (1, 2)) -> list[tuple[str, str]]:
+def bench_fanout(sessions: int, pool: str, concurrency: int, worker_counts: tuple[int, ...] = (1, 2)) -> list[tuple[str, str]]:
     from brokers.models import BrokerAccount, Mode
     from brokers.simbroker.scenario import MarginPerBasket, build_simbroker, load_scenario
     from brokers.simbroker.server import SimServer
@@ -160,7 +162,7 @@ def bench_fanout(sessions: int, worker_counts: tuple[int, ...] = (1, 2)) -> list
     threading.Thread(target=server.serve_forever, daemon=True).start()
     DailySession.objects.all().delete()
     accounts = BrokerAccount.objects.bulk_create(
-        BrokerAccount(name=f"fan-out {n}", host=server.url, mode=Mode.LIVE, api_key_env=env)
+        BrokerAccount(name=f"fan-out {n}", host=f"{server.url}/openalgo-{n}", mode=Mode.LIVE, api_key_env=env)
         for n, env in enumerate(keys)
     )
     StrategySchedule.objects.bulk_create(
@@ -176,15 +178,17 @@ def bench_fanout(sessions: int, worker_counts: tuple[int, ...] = (1, 2)) -> list
         # One in ten on a tight budget: P2 would take it to 99.9%, so it buys a hedge.
         made = DailySession.objects.bulk_create(
             DailySession(account=account, date=scenario.date, index_name="NIFTY", expiry=scenario.expiry, lot_size=65,
-                         budget=TIGHT_BUDGET if n % 10 == 0 else ROOMY_BUDGET, baseline_margin=Decimal(0))
+                         budget=TIGHT_BUDGET if n % BUYER_EVERY == 0 else ROOMY_BUDGET, baseline_margin=Decimal(0))
             for n, account in enumerate(accounts)
         )
         by_account = {s.account_id: s for s in made}
         StrategyExecution.objects.bulk_create(scheduler.execution_of(by_account[row.account_id], row) for row in rows)
+        entered_by_0940(StrategyExecution.objects.filter(session__in=made))
         return [s.pk for s in made]
 
-    def one_tick() -> tuple[float, int, int]:
+    def one_tick(workers) -> tuple[float, int, int, float, float]:
         ids = fresh_day()
+        cpu = [cpu_seconds(w.pid) for w in workers], os.times()
         started = time.time()
         tasks.lookahead_all.delay()
         deadline = time.monotonic() + 120
@@ -193,19 +197,22 @@ def bench_fanout(sessions: int, worker_counts: tuple[int, ...] = (1, 2)) -> list
                 break
             time.sleep(0.02)
         elapsed = time.time() - started
+        worker_cpu = sum(cpu_seconds(w.pid) - before for w, before in zip(workers, cpu[0]))
+        here = os.times()
+        sim_cpu = here.user + here.system - cpu[1].user - cpu[1].system
         filled = HedgeTransaction.objects.filter(session__in=ids, status="filled").count()
         orders = sum(1 for sim in sims.values() for o in sim.order_log if o.strategy.startswith("autohedge"))
-        return elapsed, filled, orders
+        return elapsed, filled, orders, worker_cpu, sim_cpu
 
     env = {**os.environ, **keys, "AUTOHEDGE_CLOCK": clock.spec()}
     results = []
     try:
         for count in worker_counts:
-            workers = [start_worker(env, FANOUT_THREADS, f"fanout{n}") for n in range(count)]
+            workers = [start_worker(env, concurrency, f"fanout{n}", pool) for n in range(count)]
             try:
                 time.sleep(3)  # start-up
-                one_tick()  # warms every account's client and connections, as the day's first minute does
-                elapsed, filled, orders = one_tick()
+                one_tick(workers)  # warms every account's client and connections, as the day's first minute does
+                elapsed, filled, orders, worker_cpu, sim_cpu = one_tick(workers)
             finally:
                 for worker in workers:
                     worker.terminate()
@@ -213,7 +220,8 @@ def bench_fanout(sessions: int, worker_counts: tuple[int, ...] = (1, 2)) -> list
                     worker.wait(timeout=30)
             results.append((
                 f"one tick, {sessions} sessions, {count} worker{'s' if count > 1 else ''}",
-                f"{elapsed:.2f} s ({count}×{FANOUT_THREADS} threads); {filled} hedges bought, {orders} orders at the brokers",
+                f"{elapsed:.2f} s ({pool} ×{concurrency} each); {filled} hedges bought, {orders} orders at the brokers; "
+                f"CPU: workers {worker_cpu:.1f} s, simulated brokers and this script {sim_cpu:.1f} s",
             ))
     finally:
         server.shutdown()
@@ -226,6 +234,9 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=1000)
     parser.add_argument("--days", type=int, default=3, help="timed runs of each sample day")
     parser.add_argument("--sessions", type=int, default=1000, help="sessions (accounts) in the fan-out tick")
+    parser.add_argument("--pool", default="prefork", choices=["prefork", "threads"],
+                        help="fan-out workers' pool (the Procfile's: prefork)")
+    parser.add_argument("--concurrency", type=int, default=2, help="fan-out workers' processes or threads (the Procfile's: 2)")
     parser.add_argument("--actions", type=int, default=200, help="hedge actions timed to their Telegram message")
     parser.add_argument("--only", choices=["replay", "latency", "fanout", "alerts"])
     args = parser.parse_args()
@@ -240,7 +251,7 @@ def main() -> None:
     if args.only in (None, "latency"):
         rows += bench_tick_to_order(args.ticks)
     if args.only in (None, "fanout"):
-        rows += bench_fanout(args.sessions)
+        rows += bench_fanout(args.sessions, args.pool, args.concurrency)
     if args.only in (None, "alerts"):
         rows += bench_hedge_to_telegram(args.actions)
     print_table(rows)

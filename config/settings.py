@@ -85,6 +85,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,  # a connection kept across a database restart is replaced, not failed on
     )
 }
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_autohedge")}
@@ -146,6 +147,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Celery would close the database connection around every task (a new connection per
+# tick: milliseconds); config/celery.py keeps it as Django keeps a request's instead.
+CELERY_DB_REUSE_MAX = 1 << 62
 
 # Auto-Hedge. Orders reach a broker only when both the account and this switch say live.
 AUTOHEDGE_LIVE_TRADING = env_bool("AUTOHEDGE_LIVE_TRADING", False)
@@ -154,6 +158,9 @@ OPENALGO_TIMEOUT_READ = float(os.environ.get("OPENALGO_TIMEOUT_READ", "5"))
 # An order sent with no answer and not in the order book is sent again only after this
 # long: more than the read timeout, so a slow placement has surely landed by then.
 AUTOHEDGE_ORDER_SETTLE_SECONDS = float(os.environ.get("AUTOHEDGE_ORDER_SETTLE_SECONDS", "15"))
+# Sessions per lookahead task of the minute's fan-out (one task each would cost more in
+# queueing than in ticking).
+AUTOHEDGE_TICK_BATCH = int(os.environ.get("AUTOHEDGE_TICK_BATCH", "20"))
 TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
 TELEGRAM_CHAT_IDS = env_list("TELEGRAM_CHAT_IDS")
 TELEGRAM_BASE_URL = os.environ.get("TELEGRAM_BASE_URL", "https://api.telegram.org/bot")

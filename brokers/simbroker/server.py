@@ -53,8 +53,9 @@ class SimRequestHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path.startswith(API_PREFIX):
-            self._api(self.path[len(API_PREFIX):], body)
+        mount, api, endpoint = self.path.partition(API_PREFIX)
+        if api:  # OpenAlgo at the root, or under a path of a reverse proxy's
+            self._api(endpoint, body)
         elif self.path in CONTROL_POST:
             self._control(CONTROL_POST[self.path], body)
         else:

@@ -104,7 +104,9 @@ def run_ticker(day: DemoDay, clock: AcceleratedClock, stop: threading.Event) -> 
 
 def tick_quietly(session_id: int, ports: Ports) -> None:
     try:
-        orchestrator.tick(session_id, ports)
+        now = ports.clock.now()
+        outcome = orchestrator.tick(session_id, ports)
+        orchestrator.note_ticks([orchestrator.TickNote(session_id, now, outcome.note)])
     except Exception:  # the demo goes on; the log says what broke
         log.exception("demo tick of session %s failed", session_id)
     finally:

@@ -4,6 +4,7 @@ utilisation, open baskets and hedges held; the session's baseline; snapshots."""
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -11,6 +12,10 @@ from decimal import Decimal
 from brokers.openalgo_types import Position, expiry_code
 from hedging.core.margin import ConstantsMargin, utilisation_pct
 from hedging.models import ActiveHedge, DailySession, MarginSnapshot
+
+
+# The positions are read beside the funds: one broker round trip less before a decision.
+_reads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="positions")
 
 
 @dataclass(frozen=True)
@@ -85,9 +90,10 @@ def read(
 ) -> MarginReading:
     """`open_baskets`: the schedule's count, used for the paper adjustment; a paper
     hedge is not in the broker's margin, so its saving is taken off here."""
+    positions_read = _reads.submit(broker.positionbook)  # both reads on the wire at once
     funds = broker.funds()
+    positions = positions_read.result()
     capture_baseline(session, funds.utilised_debits, now)
-    positions = broker.positionbook()
     holdings = our_holdings(session)
     if not paper:  # trust what the broker holds over what we recorded
         held = {p.symbol: p.quantity for p in positions if p.quantity > 0}
