@@ -7,10 +7,12 @@
   session against the simulated broker over loopback HTTP, decides a hedge and places
   it, and the simulated broker receives the first leg's order. Measured from the
   enqueue to the broker's receipt; a fresh session (and a reset broker) each time.
-- one tick over many sessions: `lookahead_all` fans out over N accounts, each with its
-  own simulated broker account (one loopback server, told apart by API key), one
-  session in ten needing a hedge; measured from the enqueue to the last session's tick
-  written, on one worker process and on two.
+- one tick over many sessions: `lookahead_all` fans out over N accounts in batches, each
+  account with its own simulated OpenAlgo (one loopback server, a path and an API key
+  per account), one session in ten needing a hedge (`--buyers-every`); measured from
+  the enqueue to the last session's tick written, on one worker and on two, each run as
+  the Procfile runs it (prefork, 2 processes; `--pool`, `--concurrency`). The CPU the
+  workers used, and this process (the simulated brokers), is printed beside it.
 - hedge action → Telegram: see bench/alerts.py.
 
 Uses the PostgreSQL database `autohedge_bench` (dropped and made anew) and Redis db 13.
@@ -125,7 +127,6 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
     )]
 
 
-BUYER_EVERY = int(os.environ.get("BENCH_BUYER_EVERY", "10"))
 ROOMY_BUDGET = Decimal(3000000)  # utilisation stays under 45% all morning
 
 
@@ -142,7 +143,8 @@ class Accounts:
         return sim.handle(endpoint, body, *args, **kwargs)
 
 
-def bench_fanout(sessions: int, pool: str, concurrency: int, worker_counts: tuple[int, ...] = (1, 2)) -> list[tuple[str, str]]:
+def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
+                 worker_counts: tuple[int, ...] = (1, 2)) -> list[tuple[str, str]]:
     from brokers.models import BrokerAccount, Mode
     from brokers.simbroker.scenario import MarginPerBasket, build_simbroker, load_scenario
     from brokers.simbroker.server import SimServer
@@ -175,10 +177,10 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, worker_counts: tupl
         for sim in sims.values():
             sim.reset()
         DailySession.objects.filter(account__in=accounts).delete()
-        # One in ten on a tight budget: P2 would take it to 99.9%, so it buys a hedge.
+        # One in `buyers_every` on a tight budget: P2 would take it to 99.9%, so it buys a hedge.
         made = DailySession.objects.bulk_create(
             DailySession(account=account, date=scenario.date, index_name="NIFTY", expiry=scenario.expiry, lot_size=65,
-                         budget=TIGHT_BUDGET if n % BUYER_EVERY == 0 else ROOMY_BUDGET, baseline_margin=Decimal(0))
+                         budget=TIGHT_BUDGET if n % buyers_every == 0 else ROOMY_BUDGET, baseline_margin=Decimal(0))
             for n, account in enumerate(accounts)
         )
         by_account = {s.account_id: s for s in made}
@@ -237,6 +239,7 @@ def main() -> None:
     parser.add_argument("--pool", default="prefork", choices=["prefork", "threads"],
                         help="fan-out workers' pool (the Procfile's: prefork)")
     parser.add_argument("--concurrency", type=int, default=2, help="fan-out workers' processes or threads (the Procfile's: 2)")
+    parser.add_argument("--buyers-every", type=int, default=10, help="one fan-out session in this many buys a hedge")
     parser.add_argument("--actions", type=int, default=200, help="hedge actions timed to their Telegram message")
     parser.add_argument("--only", choices=["replay", "latency", "fanout", "alerts"])
     args = parser.parse_args()
@@ -251,7 +254,7 @@ def main() -> None:
     if args.only in (None, "latency"):
         rows += bench_tick_to_order(args.ticks)
     if args.only in (None, "fanout"):
-        rows += bench_fanout(args.sessions, args.pool, args.concurrency)
+        rows += bench_fanout(args.sessions, args.pool, args.concurrency, args.buyers_every)
     if args.only in (None, "alerts"):
         rows += bench_hedge_to_telegram(args.actions)
     print_table(rows)

@@ -35,6 +35,15 @@ class TextField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class BooleanField(serializers.BooleanField):
+    """A JSON true or false only: DRF's BooleanField would take 0.0 or "yes"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 def as_drf_error(error: DjangoValidationError) -> serializers.ValidationError:
     detail = error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
     return serializers.ValidationError({("non_field_errors" if k == "__all__" else k): v for k, v in detail.items()})
@@ -120,7 +129,7 @@ class TimeOfDayField(serializers.TimeField):
 
 class ScheduleSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.CharField: TextField,
-                                models.TextField: TextField}
+                                models.TextField: TextField, models.BooleanField: BooleanField}
     entry_time = TimeOfDayField()
     exit_time = TimeOfDayField()
     weekdays = WeekdaysField(required=False, help_text='Day names, e.g. ["Mon", "Tue"]. Default: Monday to Friday.')
@@ -192,7 +201,7 @@ class ManualSerializer(serializers.Serializer):
 
 
 class ToggleSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField()
+    enabled = BooleanField()
     session = serializers.PrimaryKeyRelatedField(
         queryset=DailySession.objects.filter(is_replay=False).select_related("account"),
         required=False,

@@ -91,7 +91,11 @@ def read(
     """`open_baskets`: the schedule's count, used for the paper adjustment; a paper
     hedge is not in the broker's margin, so its saving is taken off here."""
     positions_read = _reads.submit(broker.positionbook)  # both reads on the wire at once
-    funds = broker.funds()
+    try:
+        funds = broker.funds()
+    except BaseException:
+        positions_read.cancel()  # not sent if it has not left yet: nobody will wait for it
+        raise
     positions = positions_read.result()
     capture_baseline(session, funds.utilised_debits, now)
     holdings = our_holdings(session)

@@ -50,9 +50,16 @@ def test_the_same_state_again_changes_nothing_and_alerts_nothing(staff_api, sim_
 
 @pytest.mark.parametrize(
     "body, field",
-    [({}, "enabled"), ({"enabled": "maybe"}, "enabled"), ({"enabled": False, "session": 999999}, "session")],
+    [
+        ({}, "enabled"),
+        ({"enabled": "maybe"}, "enabled"),
+        ({"enabled": 0.0}, "enabled"),  # JSON says false as false, not as a number (found by fuzzing)
+        ({"enabled": "false"}, "enabled"),
+        ({"enabled": False, "session": 999999}, "session"),
+    ],
 )
 def test_bad_input_is_refused_naming_the_field(staff_api, sim_clock, body, field):
     response = staff_api.post(URL, body, format="json")
     assert response.status_code == 400 and field in response.json()
     assert Control.get().auto_enabled is True and not Alert.objects.exists()
+
