@@ -317,15 +317,20 @@ def finish(tx: HedgeTransaction, ports: Ports) -> HedgeTransaction:
         locked = HedgeTransaction.objects.select_for_update().get(pk=tx.pk)
         if locked.status not in (TX.PENDING, TX.PLACED):
             return locked
+        # Under the row lock and the status check, this transaction's hedges cannot exist
+        # yet: a settlement commits whole, hedges and status together.
         filled = [o for o in orders if o.filled_quantity and o.status in FILLED]
-        for order in filled:
-            (open_hedge if tx.action == BUY else close_hedges)(tx.session, order, now)
+        if tx.action == BUY:
+            ActiveHedge.objects.bulk_create(hedge_of(tx.session, order, now) for order in filled)
+        else:
+            for order in filled:
+                close_hedges(tx.session, order, now)
         locked.cost = sum((o.average_price * o.filled_quantity for o in filled), Decimal(0))
         locked.status = settled_status(tx, orders, ports.paper)
         locked.error = "; ".join(f"{o.leg} #{o.attempt}: {o.error}" for o in orders if o.error)[:2000]
         locked.completed_at = now
         locked.save(update_fields=["cost", "status", "error", "completed_at"])
-        announce(locked, ports, now)  # with the settlement: a crash cannot keep one without the other
+        announce(locked, orders, ports, now)  # with the settlement: a crash cannot keep one without the other
     return locked
 
 
@@ -339,26 +344,22 @@ def settled_status(tx: HedgeTransaction, orders: list[HedgeOrder], paper: bool) 
     return TX.PARTIAL if any(got.values()) else TX.FAILED
 
 
-def open_hedge(session: DailySession, order: HedgeOrder, now: datetime) -> None:
-    ActiveHedge.objects.get_or_create(
+def hedge_of(session: DailySession, order: HedgeOrder, now: datetime) -> ActiveHedge:
+    return ActiveHedge(
+        session=session,
         buy_order=order,
-        defaults=dict(
-            session=session,
-            symbol=order.symbol,
-            exchange=order.exchange,
-            option_type=order.leg,
-            strike=order.strike,
-            quantity=order.filled_quantity,
-            entry_price=order.average_price,
-            opened_at=now,
-        ),
+        symbol=order.symbol,
+        exchange=order.exchange,
+        option_type=order.leg,
+        strike=order.strike,
+        quantity=order.filled_quantity,
+        entry_price=order.average_price,
+        opened_at=now,
     )
 
 
 def close_hedges(session: DailySession, order: HedgeOrder, now: datetime) -> None:
     """Close the sold quantity, oldest hedge first; a hedge sold in part is split."""
-    if ActiveHedge.objects.filter(exit_order=order).exists():
-        return
     left = order.filled_quantity
     for hedge in session.hedges.select_for_update().filter(symbol=order.symbol, status=ActiveHedge.Status.OPEN).order_by("opened_at", "pk"):
         if not left:
@@ -373,10 +374,10 @@ def close_hedges(session: DailySession, order: HedgeOrder, now: datetime) -> Non
         left -= sold
 
 
-def announce(tx: HedgeTransaction, ports: Ports, now: datetime) -> None:
+def announce(tx: HedgeTransaction, orders: list[HedgeOrder], ports: Ports, now: datetime) -> None:
     """One alert per settled action: what happened, why, what it cost, utilisation now."""
     verb = "bought" if tx.action == BUY else "exited"
-    legs = ", ".join(f"{o.symbol} ×{o.filled_quantity} @ {format_inr(o.average_price)}" for o in tx.orders.all() if o.filled_quantity)
+    legs = ", ".join(f"{o.symbol} ×{o.filled_quantity} @ {format_inr(o.average_price)}" for o in orders if o.filled_quantity)
     money = f"{'paid' if tx.action == BUY else 'received'} {format_inr(tx.cost)}"
     when = f"after {', '.join(tx.for_entries)}" if tx.for_entries else "now"
     after = f"utilisation {when} {format_pct(tx.util_after_pct)}" if tx.util_after_pct is not None else ""
