@@ -265,6 +265,14 @@ def test_an_unknown_endpoint_is_404(simbroker_server):
     assert response.status_code == 404
 
 
+def test_behind_a_reverse_proxy_path_the_api_still_answers(simbroker_server):
+    from brokers.openalgo import OpenAlgoClient
+
+    client = OpenAlgoClient(f"{simbroker_server.url}/openalgo-7", simbroker_server.api_key, rate_limit=False)
+    assert client.funds().available_cash > 0
+    assert requests.post(f"{simbroker_server.url}/openalgo-7/funds", json={"apikey": "demo"}, timeout=5).status_code == 404
+
+
 def test_over_the_rate_limit_the_answer_is_429_with_only_a_message(simbroker_server, api):
     sim = simbroker_server.sim
     sim.limiter = RateLimiter(monotonic=lambda: 0.0)  # time stands still: the window never moves
