@@ -1,5 +1,6 @@
 """Celery faces of the hedging services: ids in, work claimed through the database,
-safe to run twice. Beat fires the `_all` tasks every minute; they fan out per session."""
+safe to run twice. Beat fires the `_all` tasks every minute; they fan out per session (the
+lookahead in batches of sessions)."""
 
 from __future__ import annotations
 
