@@ -23,7 +23,9 @@ import time
 from datetime import datetime, time as day_time
 from decimal import Decimal
 
-from common import PG, SCENARIOS, breach_account, fresh_database, fresh_session, percentile, print_table, start_worker
+from common import (
+    PG, SCENARIOS, breach_account, fresh_database, fresh_session, percentile, print_table, start_worker, stop_workers,
+)
 
 DATABASE = "autohedge_bench_alerts"
 REDIS_URL = os.environ.get("BENCH_ALERTS_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -83,8 +85,7 @@ def bench_hedge_to_telegram(actions: int) -> list[tuple[str, str]]:
             elif n >= WARM_UP:
                 latencies.append((messages[received].time - wall_time(clock, tx.completed_at)) * 1000)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        stop_workers(worker)
         stop_server(broker)
         bot.stop()
     if not latencies:

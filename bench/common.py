@@ -40,6 +40,19 @@ def start_worker(env: dict, concurrency: int, name: str, pool: str = "threads") 
     )
 
 
+def stop_workers(*workers: subprocess.Popen) -> None:
+    """Warm shutdown (running tasks finish); a worker still busy after 30 s is killed, and said so."""
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            print(f"worker {worker.pid} still busy 30 s after SIGTERM: killed", file=sys.stderr)
+            worker.kill()
+            worker.wait()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU a process and its live children (a prefork pool) have used so far (Linux)."""
     total = 0.0

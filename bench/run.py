@@ -31,8 +31,8 @@ from decimal import Decimal
 
 from alerts import bench_hedge_to_telegram
 from common import (
-    PG, SCENARIOS, SCHEDULE, TIGHT_BUDGET, breach_account, cpu_seconds, entered_by_0940, fresh_database, fresh_session, percentile, print_table,
-    start_worker,
+    PG, SCENARIOS, SCHEDULE, TIGHT_BUDGET, breach_account, cpu_seconds, entered_by_0940, fresh_database, fresh_session,
+    percentile, print_table, start_worker, stop_workers,
 )
 
 DATABASE = "autohedge_bench"
@@ -115,8 +115,7 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
             elif n >= 5:  # the first few warm the worker's connections
                 latencies.append((received["first"] - started) * 1000)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        stop_workers(worker)
         stop_server(server)
     if not latencies:
         return [("tick → order", f"no order reached the broker ({failures} failures)")]
@@ -216,10 +215,7 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
                 one_tick(workers)  # warms every account's client and connections, as the day's first minute does
                 elapsed, filled, orders, worker_cpu, sim_cpu = one_tick(workers)
             finally:
-                for worker in workers:
-                    worker.terminate()
-                for worker in workers:
-                    worker.wait(timeout=30)
+                stop_workers(*workers)
             results.append((
                 f"one tick, {sessions} sessions, {count} worker{'s' if count > 1 else ''}",
                 f"{elapsed:.2f} s ({pool} ×{concurrency} each); {filled} hedges bought, {orders} orders at the brokers; "

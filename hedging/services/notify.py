@@ -43,7 +43,9 @@ def send_once(model: type[models.Model], pk: int, text_of: Callable, notifier: N
     the chats that have not got it."""
     with transaction.atomic():
         # No join under FOR UPDATE: an alert's session side is nullable (an alert for all accounts).
-        row = model.objects.select_for_update().get(pk=pk)
+        row = model.objects.select_for_update().filter(pk=pk).first()
+        if row is None:  # deleted since it was queued (with its session): nothing to say
+            return "gone"
         if row.delivery in (Alert.Delivery.SENT, Alert.Delivery.LOGGED):
             return row.delivery
         row.attempts += 1

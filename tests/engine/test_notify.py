@@ -33,6 +33,12 @@ def notifier(sim):
     return TelegramNotifier(sim.token, [CHAT], base_url=sim.base_url)
 
 
+def test_an_alert_deleted_before_its_turn_is_not_sent(telegram_sim, alert_row):
+    alert_row.session.delete()  # its alerts go with it
+    assert deliver(alert_row.pk, retry_later, notifier(telegram_sim)) == "gone"
+    assert telegram_sim.sent_to(CHAT) == []
+
+
 def test_sent_once_escaped(telegram_sim, alert_row):
     assert deliver(alert_row.pk, retry_later, notifier(telegram_sim)) == "sent"
     assert deliver(alert_row.pk, retry_later, notifier(telegram_sim)) == "sent"
