@@ -46,29 +46,28 @@ def lookahead_all() -> int:
 def lookahead_batch(session_ids: list[int], tick_started: float | None = None) -> int:
     """One tick of each session in turn; one session's failure is logged, not the
     batch's. The sessions are read in one query and the notes written in another."""
-    notes = []
+    outcomes = []
     for session in DailySession.objects.select_related("account").filter(pk__in=session_ids).order_by():
         try:
-            notes.append(tick_session(session, tick_started))
+            outcomes.append(tick_session(session, tick_started))
         except Exception:
             log.exception("lookahead of session %s failed", session.pk)
-    orchestrator.note_ticks(notes)
-    return len(notes)
+    orchestrator.note_ticks(outcomes)
+    return len(outcomes)
 
 
 @shared_task(name="hedging.lookahead")
 def lookahead(session_id: int, tick_started: float | None = None) -> str:
-    note = tick_session(DailySession.objects.select_related("account").get(pk=session_id), tick_started)
-    orchestrator.note_ticks([note])
-    return note.text
+    outcome = tick_session(DailySession.objects.select_related("account").get(pk=session_id), tick_started)
+    orchestrator.note_ticks([outcome])
+    return outcome.note
 
 
-def tick_session(session: DailySession, tick_started: float | None) -> orchestrator.TickNote:
+def tick_session(session: DailySession, tick_started: float | None) -> orchestrator.TickOutcome:
+    """The caller notes the tick, after its order has left: off its path."""
     ports = runtime.ports_for(session.account)
     ports.dispatch = partial(execute_here, ports)
-    now = ports.clock.now()
-    outcome = orchestrator.tick(session.pk, ports, tick_started or time.time(), snapshot=False)
-    return orchestrator.TickNote(session.pk, now, outcome.note)  # written after the order left: off its path
+    return orchestrator.tick(session.pk, ports, tick_started or time.time(), snapshot=False)
 
 
 def execute_here(ports, tx_id: int, tick_started: float | None) -> None:

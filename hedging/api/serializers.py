@@ -40,7 +40,7 @@ class BooleanField(serializers.BooleanField):
 
     def to_internal_value(self, data):
         if not isinstance(data, bool):
-            self.fail("invalid", input=data)
+            self.fail("invalid")
         return data
 
 

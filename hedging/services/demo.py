@@ -104,9 +104,7 @@ def run_ticker(day: DemoDay, clock: AcceleratedClock, stop: threading.Event) -> 
 
 def tick_quietly(session_id: int, ports: Ports) -> None:
     try:
-        now = ports.clock.now()
-        outcome = orchestrator.tick(session_id, ports)
-        orchestrator.note_ticks([orchestrator.TickNote(session_id, now, outcome.note)])
+        orchestrator.note_ticks([orchestrator.tick(session_id, ports)])
     except Exception:  # the demo goes on; the log says what broke
         log.exception("demo tick of session %s failed", session_id)
     finally:

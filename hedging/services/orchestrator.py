@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -32,6 +32,7 @@ class TickOutcome:
     note: str
     decision: Decision | None = None
     transaction_id: int | None = None
+    at: datetime | None = None  # the tick's moment; None when it was skipped
 
 
 BUSY = "busy or not active"
@@ -44,27 +45,20 @@ def tick(session_id: int, ports: Ports, tick_started: float | None = None, snaps
         session = claim(session_id)
         if session is None:
             return TickOutcome(session_id, BUSY)
-        outcome = run(session, ports, now, snapshot)
+        outcome = replace(run(session, ports, now, snapshot), at=now)
     if outcome.transaction_id:
         dispatch(outcome.transaction_id, ports, tick_started)
     return outcome
 
 
-@dataclass(frozen=True)
-class TickNote:
-    session_id: int
-    at: datetime
-    text: str
-
-
-def note_ticks(notes: list[TickNote]) -> None:
+def note_ticks(outcomes: list[TickOutcome]) -> None:
     """What live ticks did and why, for the status panel (a skipped tick says nothing).
     One statement for a batch's notes: bulk_update's CASE costs more than the ticks."""
     at_field = DailySession._meta.get_field("last_tick_at")
     rows = [
-        (at_field.get_db_prep_value(note.at, connection), note.text[:300], note.session_id)
-        for note in notes
-        if note.text != BUSY
+        (at_field.get_db_prep_value(outcome.at, connection), outcome.note[:300], outcome.session_id)
+        for outcome in outcomes
+        if outcome.at is not None
     ]
     if rows:
         with connection.cursor() as cursor:
