@@ -12,6 +12,7 @@ from decimal import Decimal
 from brokers.openalgo_types import Position, expiry_code
 from hedging.core.margin import ConstantsMargin, utilisation_pct
 from hedging.models import ActiveHedge, DailySession, MarginSnapshot
+from hedging.rows import fetch
 
 
 # The positions are read beside the funds: one broker round trip less before a decision.
@@ -47,7 +48,7 @@ def series_prefix(session: DailySession) -> str:
 
 def our_holdings(session: DailySession) -> tuple[Holding, ...]:
     totals: dict[tuple, int] = defaultdict(int)
-    for hedge in session.hedges.filter(status=ActiveHedge.Status.OPEN).order_by():  # summed: order is moot
+    for hedge in fetch(ActiveHedge, "session_id = %s AND status = %s", [session.pk, ActiveHedge.Status.OPEN]):
         totals[(hedge.symbol, hedge.exchange, hedge.option_type, hedge.strike)] += hedge.quantity
     return tuple(Holding(*key, quantity) for key, quantity in totals.items() if quantity > 0)
 

@@ -21,6 +21,7 @@ from hedging.core.calendar import is_market_open
 from hedging.core.decide import EXIT, ActionRefused, Decision, HeldLeg, TickState, decide, manual_decision
 from hedging.core.margin import ConstantsMargin
 from hedging.models import Control, DailySession, HedgeTransaction, StrategyExecution
+from hedging.rows import fetch
 from hedging.services import calculator, executor, monitor, scheduler, selector
 from hedging.services.alerts import alert, raise_alert
 from hedging.services.executor import Ports
@@ -87,8 +88,12 @@ def observe(session_id: int, ports: Ports) -> str:
 def claim(session_id: int) -> DailySession | None:
     """Lock the active session for this tick; None if another tick holds it. (No join:
     the lock must not reach the account row, which the account's other sessions share.)"""
-    found = DailySession.objects.select_for_update(skip_locked=True).filter(pk=session_id, status=DailySession.Status.ACTIVE)
-    return next(iter(found.order_by()), None)  # one row or none: no ORDER BY to build
+    found = fetch(DailySession, "id = %s AND status = %s", [session_id, DailySession.Status.ACTIVE], skip_locked=True)
+    return found[0] if found else None
+
+
+def todays_transactions(session: DailySession) -> list[HedgeTransaction]:
+    return fetch(HedgeTransaction, "session_id = %s", [session.pk], order_by="decided_at, id")
 
 
 def dispatch(tx_id: int, ports: Ports, tick_started: float | None) -> None:
@@ -132,7 +137,7 @@ def run(session: DailySession, ports: Ports, now: datetime, snapshot: bool) -> T
     seen = look(session, ports, now, snapshot)
     if isinstance(seen, TickOutcome):
         return seen
-    transactions = list(session.transactions.order_by("decided_at"))
+    transactions = todays_transactions(session)
     flight = executor.in_flight(transactions)
     if flight:
         return TickOutcome(session.pk, f"transaction {flight.pk} in flight", transaction_id=flight.pk)
@@ -254,7 +259,7 @@ def manual(
         seen = look(session, ports, now, snapshot=False)
         if isinstance(seen, TickOutcome):
             raise ActionRefused("non_field_errors", seen.note)
-        transactions = list(session.transactions.order_by("decided_at"))
+        transactions = todays_transactions(session)
         if executor.in_flight(transactions):
             raise ActionRefused("non_field_errors", "another hedge action is still in flight")
         settings = calculator.session_settings(session)

@@ -13,6 +13,7 @@ from datetime import datetime, time
 from hedging.core.clock import IST, at
 from hedging.core.decide import Entry
 from hedging.models import DailySession, StrategyExecution
+from hedging.rows import fetch
 from schedules.models import StrategySchedule
 
 Status = StrategyExecution.Status
@@ -50,13 +51,17 @@ def execution_of(session: DailySession, row: StrategySchedule) -> StrategyExecut
 def load(session: DailySession, refresh: bool) -> list[StrategyExecution]:
     """The day's executions. `refresh` (the minute's margin snapshot does it) first adds
     rows for schedule rows created since; the first load of a day always does."""
-    executions = [] if refresh else list(session.executions.order_by("planned_entry", "name"))
+    executions = [] if refresh else _executions(session)
     if not executions:
         ensure_executions(session)
-        executions = list(session.executions.order_by("planned_entry", "name"))
+        executions = _executions(session)
     for execution in executions:
         execution.session = session  # spares a query per row
     return executions
+
+
+def _executions(session: DailySession) -> list[StrategyExecution]:
+    return fetch(StrategyExecution, "session_id = %s", [session.pk], order_by="planned_entry, name")
 
 
 def due_entries(executions: list[StrategyExecution], now: datetime) -> list[StrategyExecution]:

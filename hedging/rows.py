@@ -1,0 +1,62 @@
+"""Whole model rows by a hand-written WHERE clause: the lookahead tick's hot reads.
+
+Django compiles a queryset's SQL anew each time it runs: about 1 ms of CPU a query on
+the benchmark machine, more than half of a tick that decides nothing (bench/run.py
+--only fanout). Here the SELECT list and the column converters are made once per
+model, and the rows become model instances the way the ORM makes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.transaction import TransactionManagementError
+from django.db.models import Model
+
+M = TypeVar("M", bound=Model)
+
+
+@cache
+def _reader(model: type[Model], alias: str):
+    """The SELECT … FROM of every concrete column, their attribute names, and the
+    compiler that converts their values (JSON, and SQLite's decimals and datetimes)."""
+    connection = connections[alias]
+    fields = model._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    compiler = model._default_manager.db_manager(alias).all().query.get_compiler(alias)
+    converters = compiler.get_converters([field.get_col(model._meta.db_table) for field in fields])
+    select = f"SELECT {columns} FROM {connection.ops.quote_name(model._meta.db_table)}"
+    return select, [field.attname for field in fields], compiler, converters
+
+
+def fetch(
+    model: type[M],
+    where: str,
+    params: Sequence,
+    *,
+    order_by: str = "",
+    skip_locked: bool = False,
+    alias: str = DEFAULT_DB_ALIAS,
+) -> list[M]:
+    """`where` and `order_by` name columns; `skip_locked` locks the rows found, leaving
+    out those another transaction holds (inside a transaction; nothing on SQLite, whose
+    writers queue on the database lock)."""
+    select, names, compiler, converters = _reader(model, alias)
+    connection = connections[alias]
+    sql = f"{select} WHERE {where}"
+    if order_by:
+        sql += f" ORDER BY {order_by}"
+    if skip_locked:
+        if not connection.in_atomic_block:
+            raise TransactionManagementError("a row lock outside a transaction is released at once")
+        if connection.features.has_select_for_update_skip_locked:
+            sql += " FOR UPDATE SKIP LOCKED"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    return [model.from_db(alias, names, row) for row in rows]
