@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -66,8 +67,17 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def python_loop_seconds() -> float:
+    """CPU for a fixed pure-Python loop: this machine's speed changes from day to day by
+    as much as a code change does, so the table carries it beside the figures."""
+    started = time.process_time()
+    sum(range(10**7))
+    return time.process_time() - started
+
+
 def print_table(rows: list[tuple[str, str]]) -> None:
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, PostgreSQL at {PG.split('@')[-1]}")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, PostgreSQL at {PG.split('@')[-1]}; "
+          f"sum(range(10**7)) takes {python_loop_seconds():.2f} s of CPU")
     width = max(len(name) for name, _ in rows)
     for name, figure in rows:
         print(f"{name:<{width}}  {figure}")

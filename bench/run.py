@@ -8,8 +8,9 @@
   it, and the simulated broker receives the first leg's order. Measured from the
   enqueue to the broker's receipt; a fresh session (and a reset broker) each time.
 - one tick over many sessions: `lookahead_all` fans out over N accounts in batches, each
-  account with its own simulated OpenAlgo (one loopback server, a path and an API key
-  per account), one session in ten needing a hedge (`--buyers-every`); measured from
+  account with its own simulated OpenAlgo (one loopback server, bench/front.py, with a
+  path and an API key per account), one session in ten needing a hedge
+  (`--buyers-every`); measured from
   the enqueue to the last session's tick written, on one worker and on two, each run as
   the Procfile runs it (prefork, 2 processes; `--pool`, `--concurrency`). The CPU the
   workers used, and this process (the simulated brokers), is printed beside it.

@@ -317,6 +317,7 @@ def finish(tx: HedgeTransaction, ports: Ports) -> HedgeTransaction:
         locked = HedgeTransaction.objects.select_for_update().get(pk=tx.pk)
         if locked.status not in (TX.PENDING, TX.PLACED):
             return locked
+        locked.session = tx.session  # the row in hand: the alert names it with no query
         # Under the row lock and the status check, this transaction's hedges cannot exist
         # yet: a settlement commits whole, hedges and status together.
         filled = [o for o in orders if o.filled_quantity and o.status in FILLED]
