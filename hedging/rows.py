@@ -1,9 +1,10 @@
-"""Whole model rows by a hand-written WHERE clause: the lookahead tick's hot reads.
+"""The lookahead tick's hot reads and the executor's row updates, by hand-written SQL.
 
 Django compiles a queryset's SQL anew each time it runs: about 1 ms of CPU a query on
-the benchmark machine, more than half of a tick that decides nothing (bench/run.py
---only fanout). Here the SELECT list and the column converters are made once per
-model, and the rows become model instances the way the ORM makes them.
+the benchmark machine, more than half of a tick that decides nothing and a third of
+one that buys (bench/run.py --only fanout). Here a read's SELECT list and column
+converters are made once per model, and its rows become model instances the way the
+ORM makes them; an update writes the named fields as `save(update_fields=…)` does.
 """
 
 from __future__ import annotations
@@ -60,3 +61,21 @@ def fetch(
     if converters:
         rows = compiler.apply_converters(rows, converters)
     return [model.from_db(alias, names, row) for row in rows]
+
+
+def update(instance: Model, fields: Sequence[str], *, where: str = "", params: Sequence = ()) -> int:
+    """Write the instance's `fields` to its row (an auto_now field named is set to now
+    first, as save() does). `where` adds a condition on columns, for a claim. Returns the
+    rows changed: 0 when the condition no longer holds."""
+    meta = instance._meta
+    connection = connections[instance._state.db or DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name) for name in fields]
+    values = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in columns]
+    sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(field.column)} = %s' for field in columns)}"
+           f" WHERE {quote(meta.pk.column)} = %s")
+    if where:
+        sql += f" AND ({where})"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, instance.pk, *params])
+        return cursor.rowcount

@@ -30,6 +30,7 @@ from hedging.core.decide import BUY, Decision, sell_limit
 from hedging.core.strikes import limit_price
 from hedging.messages import format_inr, format_pct
 from hedging.models import ActiveHedge, DailySession, HedgeOrder, HedgeTransaction
+from hedging.rows import fetch, update
 from hedging.services.alerts import Deliver, alert
 
 log = logging.getLogger(__name__)
@@ -128,9 +129,14 @@ def execute(tx: HedgeTransaction | int, ports: Ports, tick_started: float | None
     return finish(tx, ports)
 
 
+def orders_of(tx: HedgeTransaction) -> list[HedgeOrder]:
+    """Every attempt of every leg, in that order."""
+    return fetch(HedgeOrder, "transaction_id = %s", [tx.pk], order_by="leg, attempt")
+
+
 def latest_orders(tx: HedgeTransaction) -> list[HedgeOrder]:
     """Each leg's latest attempt."""
-    return list({order.leg: order for order in tx.orders.order_by("leg", "attempt")}.values())
+    return list({order.leg: order for order in orders_of(tx)}.values())
 
 
 def run_leg(tx: HedgeTransaction, order: HedgeOrder, ports: Ports) -> None:
@@ -154,12 +160,13 @@ def send(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, tick_started: fl
         if not reconcile(order, ports, now):
             return
         claimed = HedgeOrder.objects.filter(pk=order.pk, status=OS.SENT, sent_at=order.sent_at).update(sent_at=now)
+        order.sent_at = now
     else:
-        claimed = HedgeOrder.objects.filter(pk=order.pk, status=OS.NEW).update(status=OS.SENT, sent_at=now)
+        order.status, order.sent_at = OS.SENT, now
+        claimed = update(order, ["status", "sent_at"], where="status = %s", params=[OS.NEW])
     if not claimed:  # another worker has it
         order.refresh_from_db()
         return
-    order.status, order.sent_at = OS.SENT, now
     if ports.paper:
         _save(order, status=OS.PAPER, filled_quantity=order.quantity, average_price=order.expected_price)
         return
@@ -167,7 +174,7 @@ def send(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, tick_started: fl
     place(tx, order, ports)
     if latency is not None:  # recorded after the order left, to keep the write off its path
         tx.latency_ms = latency
-        HedgeTransaction.objects.filter(pk=tx.pk, latency_ms__isnull=True).update(latency_ms=latency)
+        update(tx, ["latency_ms"], where="latency_ms IS NULL")
 
 
 def place(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, rate_limited: int = 0) -> None:
@@ -298,7 +305,7 @@ def retry(tx: HedgeTransaction, order: HedgeOrder, remaining: int, ports: Ports)
 def _save(order: HedgeOrder, **changes) -> None:
     for name, value in changes.items():
         setattr(order, name, value)
-    order.save(update_fields=[*changes, "updated_at"])
+    update(order, [*changes, "updated_at"])
 
 
 FILLED = (OS.COMPLETE, OS.PARTIAL, OS.CANCELLED, OS.PAPER)
@@ -307,7 +314,7 @@ FILLED = (OS.COMPLETE, OS.PARTIAL, OS.CANCELLED, OS.PAPER)
 def finish(tx: HedgeTransaction, ports: Ports) -> HedgeTransaction:
     """Settle the transaction from its orders: cost from fills, hedges opened or
     closed, one alert. Unresolved orders (answer lost) leave it `placed` for later."""
-    orders = list(tx.orders.all())
+    orders = orders_of(tx)
     if any(o.status in (OS.NEW, OS.SENT, OS.OPEN, OS.PARTIAL) for o in orders):
         HedgeTransaction.objects.filter(pk=tx.pk, status=TX.PENDING).update(status=TX.PLACED)
         tx.refresh_from_db()
@@ -330,7 +337,7 @@ def finish(tx: HedgeTransaction, ports: Ports) -> HedgeTransaction:
         locked.status = settled_status(tx, orders, ports.paper)
         locked.error = "; ".join(f"{o.leg} #{o.attempt}: {o.error}" for o in orders if o.error)[:2000]
         locked.completed_at = now
-        locked.save(update_fields=["cost", "status", "error", "completed_at"])
+        update(locked, ["cost", "status", "error", "completed_at"])
         announce(locked, orders, ports, now)  # with the settlement: a crash cannot keep one without the other
     return locked
 
