@@ -42,7 +42,7 @@ def protect_secret(secret: str) -> None:
         return
     with _secrets_lock:
         _secrets.add(secret)
-        _forms = forms_of(_secrets)
+        _forms += forms_of([secret])  # not all again: a worker meets a thousand accounts' keys one by one
         if _previous_factory is None:
             _previous_factory = logging.getLogRecordFactory()
             logging.setLogRecordFactory(_scrubbing_factory)

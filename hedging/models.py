@@ -11,6 +11,7 @@ from django.db.models import F, Q
 
 from brokers.models import BrokerAccount, Exchange, Index
 from config.dbschema import schema_table
+from hedging.rows import fetch
 from schedules.models import StrategySchedule
 
 
@@ -485,7 +486,9 @@ class Control(models.Model):
 
     @classmethod
     def get(cls) -> "Control":
-        return cls.objects.get_or_create(pk=1)[0]
+        """Read by every tick that decides something: through the hot-path reader."""
+        found = fetch(cls, "id = %s", [1])
+        return found[0] if found else cls.objects.get_or_create(pk=1)[0]
 
 
 class Forecast(models.Model):

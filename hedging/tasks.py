@@ -14,6 +14,7 @@ from django.db import transaction
 from kombu.exceptions import OperationalError
 
 from hedging.models import DailySession, HedgeTransaction
+from hedging.rows import fetch
 from hedging.core.clock import IST, MARKET_CLOSE
 from hedging.services import orchestrator, runtime, summary
 from hedging.services.executor import execute
@@ -66,14 +67,17 @@ def lookahead(session_id: int, tick_started: float | None = None) -> str:
 def tick_session(session: DailySession, tick_started: float | None) -> orchestrator.TickOutcome:
     """The caller notes the tick, after its order has left: off its path."""
     ports = runtime.ports_for(session.account)
-    ports.dispatch = partial(execute_here, ports)
+    ports.dispatch = partial(execute_here, ports, session)
     return orchestrator.tick(session.pk, ports, tick_started or time.time(), snapshot=False)
 
 
-def execute_here(ports, tx_id: int, tick_started: float | None) -> None:
+def execute_here(ports, session: DailySession, tx_id: int, tick_started: float | None) -> None:
     """The tick's decision leaves from this worker at once, with no second trip through
-    the queue; an answer still missing is looked for again by the buy task."""
-    if execute(tx_id, ports, tick_started).status == HedgeTransaction.Status.PLACED:
+    the queue and no second read of its session and account (what the executor reads of
+    them is their settings); an answer still missing is looked for again by the buy task."""
+    (tx,) = fetch(HedgeTransaction, "id = %s", [tx_id])
+    tx.session = session
+    if execute(tx, ports, tick_started).status == HedgeTransaction.Status.PLACED:
         execute_hedge.apply_async((tx_id,), countdown=LOOK_AGAIN)
 
 
