@@ -1,8 +1,9 @@
 """The OpenAPI schema documents every answer an endpoint gives, not only its success:
 403 (not logged in, or not staff for a change), 400 naming the offending fields (the
 names are listed, so a client, and the fuzzer, can tell a field error from anything
-else), 404 for a row or a page that is not there, 415 for a body that is not JSON. An
-optional query parameter may be blank: DRF takes `?date=` as no date given."""
+else), 404 for a row or a page that is not there, 415 for a body that is not JSON, 414
+for a query string too long for the server. An optional query parameter may be blank:
+DRF takes `?date=` as no date given; one given twice is a 400."""
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import force_instance
@@ -53,6 +54,8 @@ class ApiSchema(AutoSchema):
             responses.setdefault("404", answer("No such row, or no such page.", DETAIL))
         if "requestBody" in operation:
             responses.setdefault("415", answer("The body is not JSON.", DETAIL))
+        if query:  # gunicorn's own answer, an HTML page, before the app sees the request
+            responses.setdefault("414", {"description": "The request line is over the server's limit (4,094 bytes)."})
         responses.setdefault("403", answer("Not logged in, or a change by a user who is not staff.", DETAIL))
         return operation
 

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
 from rest_framework.response import Response
@@ -37,6 +37,14 @@ class JsonApi:
 
     parser_classes = [JSONParser]
     schema = ApiSchema()
+
+    def initial(self, request, *args, **kwargs):
+        """A query parameter given twice is refused, not read as its last value (the
+        fuzzer's `?status=bogus&status=filled` was taken as a valid filter)."""
+        super().initial(request, *args, **kwargs)
+        repeated = sorted(name for name, values in request.query_params.lists() if len(values) > 1)
+        if repeated:
+            raise ValidationError({"non_field_errors": [f"Give each query parameter once: {', '.join(repeated)}."]})
 
 
 class BrokerUnavailable(APIException):

@@ -78,6 +78,12 @@ def test_bad_filters_are_refused_naming_the_field(trader_api, params, field):
     assert response.status_code == 400 and list(response.json()) == [field]
 
 
+def test_a_filter_given_twice_is_refused_not_read_as_its_last(trader_api, two_days):
+    response = trader_api.get(f"{URL}?status=done&status=failed&page=1&page=2")
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["Give each query parameter once: page, status."]}
+
+
 def test_one_transaction(trader_api, two_days):
     _, _, rows = two_days
     assert trader_api.get(f"{URL}/{rows['exit'].pk}").json()["action"] == "EXIT"
