@@ -14,10 +14,9 @@ import asyncio
 import json
 import threading
 from collections.abc import Callable
+from http import HTTPStatus
 
-API_PREFIX = "/api/v1/"
-REASONS = {200: b"OK", 400: b"Bad Request", 403: b"Forbidden", 404: b"Not Found", 429: b"Too Many Requests",
-           500: b"Internal Server Error"}
+from brokers.simbroker.server import API_PREFIX
 
 Handle = Callable[[str, bytes], tuple[int, dict | str]]
 
@@ -46,7 +45,7 @@ class _Connection(asyncio.Protocol):
         status, answer = self._handle(endpoint, body) if api else (404, {"message": "Not found"})
         payload = (answer if isinstance(answer, str) else json.dumps(answer)).encode()
         self._transport.write(b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                              % (status, REASONS.get(status, b"Status"), len(payload), payload))
+                              % (status, HTTPStatus(status).phrase.encode(), len(payload), payload))
 
 
 class LeanFront:

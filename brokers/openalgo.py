@@ -281,10 +281,10 @@ class HttpTransport:
 
     def __init__(self, host: str):
         self._base = f"{host.rstrip('/')}/api/v1/"
-        # No silent re-sends: urllib3 must never retry a POST on its own.
+        # No silent re-sends: urllib3 must never retry a POST on its own. The adapter, unlike a
+        # session, never looks for proxies in the environment: OpenAlgo is reached directly.
         self._adapter = HTTPAdapter(max_retries=0)
-        # Read once: OpenAlgo is reached directly, never through the environment's proxies.
-        self._verify = os.environ.get("REQUESTS_CA_BUNDLE") or True
+        self._verify = os.environ.get("REQUESTS_CA_BUNDLE") or True  # read once, not per call
         self._requests: dict[str, requests.PreparedRequest] = {}
 
     def post(self, endpoint: str, body: dict[str, Any], timeout: tuple[float, float]) -> Answer:

@@ -64,7 +64,9 @@ def note_ticks(outcomes: list[TickOutcome]) -> None:
     if rows:
         with connection.cursor() as cursor:
             cursor.executemany(
-                f'UPDATE "{DailySession._meta.db_table}" SET last_tick_at = %s, last_tick_note = %s WHERE id = %s', rows
+                f"UPDATE {connection.ops.quote_name(DailySession._meta.db_table)} "
+                "SET last_tick_at = %s, last_tick_note = %s WHERE id = %s",
+                rows,
             )
 
 
