@@ -46,11 +46,14 @@ def lookahead_all() -> int:
 @shared_task(name="hedging.lookahead_batch")
 def lookahead_batch(session_ids: list[int], tick_started: float | None = None) -> int:
     """One tick of each session in turn; one session's failure is logged, not the
-    batch's. The sessions are read in one query and the notes written in another."""
+    batch's. The sessions and their rows are read together, and the notes written in
+    one statement."""
+    sessions = list(DailySession.objects.select_related("account").filter(pk__in=session_ids).order_by())
+    rows = orchestrator.glance_rows(sessions)
     outcomes = []
-    for session in DailySession.objects.select_related("account").filter(pk__in=session_ids).order_by():
+    for session in sessions:
         try:
-            outcomes.append(tick_session(session, tick_started))
+            outcomes.append(tick_session(session, tick_started, rows[session.pk]))
         except Exception:
             log.exception("lookahead of session %s failed", session.pk)
     orchestrator.note_ticks(outcomes)
@@ -64,11 +67,15 @@ def lookahead(session_id: int, tick_started: float | None = None) -> str:
     return outcome.note
 
 
-def tick_session(session: DailySession, tick_started: float | None) -> orchestrator.TickOutcome:
-    """The caller notes the tick, after its order has left: off its path."""
+def tick_session(
+    session: DailySession, tick_started: float | None, rows: orchestrator.Rows | None = None
+) -> orchestrator.TickOutcome:
+    """The caller notes the tick, after its order has left: off its path. With `rows`,
+    the session is glanced at first."""
     ports = runtime.ports_for(session.account)
     ports.dispatch = partial(execute_here, ports, session)
-    return orchestrator.tick(session.pk, ports, tick_started or time.time(), snapshot=False)
+    glanced = (session, rows) if rows is not None else None
+    return orchestrator.tick(session.pk, ports, tick_started or time.time(), snapshot=False, glanced=glanced)
 
 
 def execute_here(ports, session: DailySession, tx_id: int, tick_started: float | None) -> None:

@@ -47,8 +47,12 @@ def series_prefix(session: DailySession) -> str:
 
 
 def our_holdings(session: DailySession) -> tuple[Holding, ...]:
+    return holdings_of(fetch(ActiveHedge, "session_id = %s AND status = %s", [session.pk, ActiveHedge.Status.OPEN]))
+
+
+def holdings_of(open_hedges: list[ActiveHedge]) -> tuple[Holding, ...]:
     totals: dict[tuple, int] = defaultdict(int)
-    for hedge in fetch(ActiveHedge, "session_id = %s AND status = %s", [session.pk, ActiveHedge.Status.OPEN]):
+    for hedge in open_hedges:
         totals[(hedge.symbol, hedge.exchange, hedge.option_type, hedge.strike)] += hedge.quantity
     return tuple(Holding(*key, quantity) for key, quantity in totals.items() if quantity > 0)
 
@@ -88,9 +92,11 @@ def read(
     open_baskets: int,
     paper: bool,
     now: datetime,
+    holdings: tuple[Holding, ...] | None = None,
 ) -> MarginReading:
     """`open_baskets`: the schedule's count, used for the paper adjustment; a paper
-    hedge is not in the broker's margin, so its saving is taken off here."""
+    hedge is not in the broker's margin, so its saving is taken off here. `holdings`:
+    our open hedges as read already, else read here."""
     positions_read = _reads.submit(broker.positionbook)  # both reads on the wire at once
     try:
         funds = broker.funds()
@@ -99,7 +105,8 @@ def read(
         raise
     positions = positions_read.result()
     capture_baseline(session, funds.utilised_debits, now)
-    holdings = our_holdings(session)
+    if holdings is None:
+        holdings = our_holdings(session)
     if not paper:  # trust what the broker holds over what we recorded
         held = {p.symbol: p.quantity for p in positions if p.quantity > 0}
         holdings = tuple(

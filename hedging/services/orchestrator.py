@@ -3,6 +3,10 @@
 The session row is locked for the tick (a racing tick skips it), the decision is
 written under a per-minute idempotency key, and its orders leave only after that row
 is committed: inline (replay) or through the buy/exit task (live, paper, demo).
+
+The minute's fan-out first glances at each session, on rows read for its whole batch,
+with no lock: most minutes of most sessions have nothing to write or do, and end there.
+A glance that finds something hands the session to the locked tick, which reads again.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from brokers.openalgo import OpenAlgoError
 from hedging.core.calendar import is_market_open
 from hedging.core.decide import EXIT, ActionRefused, Decision, HeldLeg, TickState, decide, manual_decision
 from hedging.core.margin import ConstantsMargin
-from hedging.models import Control, DailySession, HedgeTransaction, StrategyExecution
-from hedging.rows import fetch
+from hedging.models import ActiveHedge, Control, DailySession, HedgeTransaction, StrategyExecution
+from hedging.rows import Read, fetch, fetch_together
 from hedging.services import calculator, executor, monitor, scheduler, selector
 from hedging.services.alerts import alert, raise_alert
 from hedging.services.executor import Ports
@@ -39,14 +43,44 @@ class TickOutcome:
 BUSY = "busy or not active"
 
 
-def tick(session_id: int, ports: Ports, tick_started: float | None = None, snapshot: bool = True) -> TickOutcome:
+@dataclass(frozen=True)
+class Rows:
+    """A session's rows a tick works on. `locked`: read under the session's row lock, so
+    the tick may act on them; otherwise read for a glance, which acts on nothing."""
+
+    executions: list[StrategyExecution]
+    transactions: list[HedgeTransaction]
+    hedges: list[ActiveHedge]  # open ones
+    locked: bool
+
+
+class NeedsLock(Exception):
+    """A glance found something to write or to do."""
+
+
+def require_lock(rows: Rows) -> None:
+    if not rows.locked:
+        raise NeedsLock
+
+
+def tick(
+    session_id: int,
+    ports: Ports,
+    tick_started: float | None = None,
+    snapshot: bool = True,
+    glanced: tuple[DailySession, Rows] | None = None,
+) -> TickOutcome:
+    """`glanced`: the session and its batch-read rows, looked at first (see glance)."""
     now = ports.clock.now()
+    outcome = glance(*glanced, ports, now) if glanced else None
+    if outcome:
+        return outcome
     # No savepoint inside a caller's transaction (a replay's): a failed tick fails the day.
     with transaction.atomic(savepoint=False):
         session = claim(session_id)
         if session is None:
             return TickOutcome(session_id, BUSY)
-        outcome = replace(run(session, ports, now, snapshot), at=now)
+        outcome = replace(run(session, rows_of(session, refresh=snapshot), ports, now, snapshot), at=now)
     if outcome.transaction_id:
         dispatch(outcome.transaction_id, ports, tick_started)
     return outcome
@@ -70,6 +104,18 @@ def note_ticks(outcomes: list[TickOutcome]) -> None:
             )
 
 
+def glance(session: DailySession, rows: Rows, ports: Ports, now: datetime) -> TickOutcome | None:
+    """The tick of a session with nothing to write or to do (an alert of a broker
+    outage aside, which its dedupe key keeps single), taken without the lock. None when
+    it finds something: its rows may be a moment old, so the locked tick reads again."""
+    if session.status != DailySession.Status.ACTIVE:
+        return None
+    try:
+        return replace(run(session, rows, ports, now, snapshot=False), at=now)
+    except NeedsLock:
+        return None
+
+
 def observe(session_id: int, ports: Ports) -> str:
     """The margin monitor alone: read, move the executions, write a snapshot."""
     now = ports.clock.now()
@@ -77,7 +123,7 @@ def observe(session_id: int, ports: Ports) -> str:
         session = claim(session_id)
         if session is None:
             return BUSY
-        seen = look(session, ports, now, snapshot=True)
+        seen = look(session, rows_of(session, refresh=True), ports, now, snapshot=True)
     if isinstance(seen, TickOutcome):
         return seen.note
     try:
@@ -94,8 +140,39 @@ def claim(session_id: int) -> DailySession | None:
     return found[0] if found else None
 
 
-def todays_transactions(session: DailySession) -> list[HedgeTransaction]:
-    return fetch(HedgeTransaction, "session_id = %s", [session.pk], order_by="decided_at, id")
+def rows_of(session: DailySession, refresh: bool) -> Rows:
+    """The claimed session's rows, in one round trip. `refresh` (the minute's margin
+    snapshot does it) first adds executions for schedule rows created since; the day's
+    first tick always does."""
+    if refresh:
+        scheduler.ensure_executions(session)
+    executions, transactions, hedges = fetch_together(*reads_of([session.pk]))
+    if not executions and not refresh:
+        return rows_of(session, refresh=True)
+    return Rows(scheduler.of_session(executions, session), transactions, hedges, locked=True)
+
+
+def glance_rows(sessions: list[DailySession]) -> dict[int, Rows]:
+    """A batch's rows for its glances, in one round trip."""
+    by_session = {session.pk: Rows([], [], [], locked=False) for session in sessions}
+    executions, transactions, hedges = fetch_together(*reads_of(list(by_session)))
+    for name, found in (("executions", executions), ("transactions", transactions), ("hedges", hedges)):
+        for row in found:
+            getattr(by_session[row.session_id], name).append(row)
+    for session in sessions:
+        scheduler.of_session(by_session[session.pk].executions, session)
+    return by_session
+
+
+def reads_of(session_ids: list[int]) -> tuple[Read, ...]:
+    """Transactions before hedges: a settlement commits its hedges with its status, so a
+    transaction read as settled has its hedges in the later read."""
+    where = f"session_id IN ({', '.join(['%s'] * len(session_ids))})"
+    return (
+        (StrategyExecution, where, session_ids, "planned_entry, name"),
+        (HedgeTransaction, where, session_ids, "decided_at, id"),
+        (ActiveHedge, f"{where} AND status = %s", [*session_ids, ActiveHedge.Status.OPEN], ""),
+    )
 
 
 def dispatch(tx_id: int, ports: Ports, tick_started: float | None) -> None:
@@ -113,7 +190,8 @@ class Seen:
     executions: list[StrategyExecution]
 
 
-def look(session: DailySession, ports: Ports, now: datetime, snapshot: bool) -> Seen | TickOutcome:
+def look(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapshot: bool) -> Seen | TickOutcome:
+    """Alerts here are written from a glance too: their dedupe keys keep them single."""
     if not is_market_open(now, calculator.holidays(session.index_name)):
         return TickOutcome(session.pk, "market closed")
     try:
@@ -121,27 +199,29 @@ def look(session: DailySession, ports: Ports, now: datetime, snapshot: bool) -> 
     except calculator.UnknownMarginConstants as refused:
         alert(session, "no_margin_constants", "critical", str(refused), now, ports.deliver_alert, dedupe_key="constants")
         return TickOutcome(session.pk, str(refused))
+    if not session.lot_size or session.baseline_margin is None or not rows.executions:
+        require_lock(rows)  # the day's first reading writes them
     try:
         quantity = basket_quantity(session, ports.broker)
-        executions = scheduler.load(session, refresh=snapshot)
-        reading = read_and_advance(session, executions, ports, model, quantity, now)
+        reading = read_and_advance(session, rows, ports, model, quantity, now)
     except OpenAlgoError as failure:
         # One alert per quarter hour of an outage, not one a minute.
         alert(session, "broker_unreachable", "critical", f"Broker unreachable: {failure}", now, ports.deliver_alert,
               dedupe_key=f"broker:{now:%H}:{now.minute // 15}")
         return TickOutcome(session.pk, f"broker unreachable: {failure}")
     if snapshot:
-        monitor.snapshot(session, reading, now, scheduler.open_baskets(executions))
-    return Seen(reading, quantity, model, executions)
+        monitor.snapshot(session, reading, now, scheduler.open_baskets(rows.executions))
+    return Seen(reading, quantity, model, rows.executions)
 
 
-def run(session: DailySession, ports: Ports, now: datetime, snapshot: bool) -> TickOutcome:
-    seen = look(session, ports, now, snapshot)
+def run(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapshot: bool) -> TickOutcome:
+    seen = look(session, rows, ports, now, snapshot)
     if isinstance(seen, TickOutcome):
         return seen
-    transactions = todays_transactions(session)
+    transactions = rows.transactions
     flight = executor.in_flight(transactions)
     if flight:
+        require_lock(rows)  # it is dispatched again
         return TickOutcome(session.pk, f"transaction {flight.pk} in flight", transaction_id=flight.pk)
     if not session.auto_enabled:
         return TickOutcome(session.pk, "auto-hedge off for this session")
@@ -150,7 +230,14 @@ def run(session: DailySession, ports: Ports, now: datetime, snapshot: bool) -> T
     state = tick_state(session, seen, transactions, now, settings, ports.broker)
     straddle = atm_straddle(seen.reading)
     benefit = calculator.per_strike_benefit(session, ports.broker, straddle, seen.quantity) if straddle else None
-    decision = decide(state, settings, seen.model, lambda: selector.market_view(session, ports.broker, settings, now), benefit)
+
+    def market():
+        require_lock(rows)  # a buy is due: its market is read under the lock
+        return selector.market_view(session, ports.broker, settings, now)
+
+    decision = decide(state, settings, seen.model, market, benefit)
+    if decision.action or decision.alerts:
+        require_lock(rows)
     if (decision.action or decision.alerts) and not Control.get().auto_enabled:
         return TickOutcome(session.pk, "auto-hedge off (global kill switch)")
     for item in decision.alerts:
@@ -179,19 +266,22 @@ def basket_quantity(session: DailySession, broker) -> int:
     return session.lots_per_basket * session.lot_size
 
 
-def read_and_advance(
-    session: DailySession, executions: list[StrategyExecution], ports: Ports, model, quantity: int, now: datetime
-) -> monitor.MarginReading:
+def read_and_advance(session: DailySession, rows: Rows, ports: Ports, model, quantity: int, now: datetime) -> monitor.MarginReading:
     """Read the broker, then move the day's executions: planned exits, due entries
     entered (with the utilisation just after them), early stop-outs."""
-    scheduler.close_exited(executions, now)
+    executions = rows.executions
     due = scheduler.due_entries(executions, now)
+    if due or scheduler.exits_due(executions, now):
+        require_lock(rows)
+    scheduler.close_exited(executions, now)
     was_open = scheduler.open_baskets(executions)
-    reading = monitor.read(session, ports.broker, quantity, model, was_open + sum(e.baskets for e in due), ports.paper, now)
+    reading = monitor.read(session, ports.broker, quantity, model, was_open + sum(e.baskets for e in due), ports.paper, now,
+                           holdings=monitor.holdings_of(rows.hedges))
     for execution in due:
         confirmed = reading.short_baskets >= scheduler.open_baskets(executions) + execution.baskets
         scheduler.mark_entered(execution, reading.used, reading.utilisation_pct.quantize(Decimal("0.01")), confirmed)
     if reading.short_baskets < scheduler.open_baskets(executions):
+        require_lock(rows)  # a stop-out to look for in the order book
         detect_stop_outs(executions, ports.broker, now)
     return reading
 
@@ -258,10 +348,11 @@ def manual(
         existing = HedgeTransaction.objects.filter(idempotency_key=key).first()
         if existing:
             return existing
-        seen = look(session, ports, now, snapshot=False)
+        rows = rows_of(session, refresh=False)
+        seen = look(session, rows, ports, now, snapshot=False)
         if isinstance(seen, TickOutcome):
             raise ActionRefused("non_field_errors", seen.note)
-        transactions = todays_transactions(session)
+        transactions = rows.transactions
         if executor.in_flight(transactions):
             raise ActionRefused("non_field_errors", "another hedge action is still in flight")
         settings = calculator.session_settings(session)

@@ -13,7 +13,6 @@ from datetime import datetime, time
 from hedging.core.clock import IST, at
 from hedging.core.decide import Entry
 from hedging.models import DailySession, StrategyExecution
-from hedging.rows import fetch
 from schedules.models import StrategySchedule
 
 Status = StrategyExecution.Status
@@ -48,20 +47,11 @@ def execution_of(session: DailySession, row: StrategySchedule) -> StrategyExecut
     )
 
 
-def load(session: DailySession, refresh: bool) -> list[StrategyExecution]:
-    """The day's executions. `refresh` (the minute's margin snapshot does it) first adds
-    rows for schedule rows created since; the first load of a day always does."""
-    executions = [] if refresh else _executions(session)
-    if not executions:
-        ensure_executions(session)
-        executions = _executions(session)
+def of_session(executions: list[StrategyExecution], session: DailySession) -> list[StrategyExecution]:
+    """The day's executions (read in time order) with their session in hand: spares a query per row."""
     for execution in executions:
-        execution.session = session  # spares a query per row
+        execution.session = session
     return executions
-
-
-def _executions(session: DailySession) -> list[StrategyExecution]:
-    return fetch(StrategyExecution, "session_id = %s", [session.pk], order_by="planned_entry, name")
 
 
 def due_entries(executions: list[StrategyExecution], now: datetime) -> list[StrategyExecution]:
@@ -83,9 +73,13 @@ def close(executions: list[StrategyExecution], status: str, now: datetime) -> No
         StrategyExecution.objects.filter(pk__in=[e.pk for e in executions]).update(status=status, exited_at=now)
 
 
-def close_exited(executions: list[StrategyExecution], now: datetime) -> None:
+def exits_due(executions: list[StrategyExecution], now: datetime) -> list[StrategyExecution]:
     moment = local_time(now)
-    close([e for e in executions if e.status == Status.ENTERED and e.planned_exit <= moment], Status.EXITED, now)
+    return [e for e in executions if e.status == Status.ENTERED and e.planned_exit <= moment]
+
+
+def close_exited(executions: list[StrategyExecution], now: datetime) -> None:
+    close(exits_due(executions, now), Status.EXITED, now)
 
 
 def mark_stopped_out(executions: list[StrategyExecution], names: set[str], now: datetime) -> None:

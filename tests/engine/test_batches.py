@@ -1,15 +1,20 @@
 """The minute's fan-out: sessions ticked in batches, each noted, a failure kept to its own
-session."""
+session; a glance without the lock for a session with nothing to do, the locked tick
+for one with something."""
 
+from contextlib import contextmanager
 from datetime import time
+from decimal import Decimal
 
+import psycopg
 import pytest
+from django.db import connection
 
 from hedging import tasks
 from hedging.core.clock import IST
-from hedging.models import DailySession
+from hedging.models import Alert, DailySession
 from hedging.services import orchestrator
-from tests.api.fixtures import SIM_KEY_ENV
+from tests.api.fixtures import SIM_KEY_ENV, make_tx
 from tests.factories import BrokerAccountFactory, DailySessionFactory
 from tests.fixtures.simbroker import SIM_DAY
 
@@ -68,3 +73,59 @@ def test_the_minute_sends_sessions_out_in_batches_of_the_configured_size(
     assert [len(batch) for batch in sent] == [2, 1]
     assert sorted(pk for batch in sent for pk in batch) == sorted(s.pk for s in (trading_day, *other_sessions))
     assert DailySession.objects.filter(last_tick_at__isnull=True).count() == 0
+
+
+@contextmanager
+def held_by_another_tick(session):
+    db = connection.settings_dict
+    with psycopg.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"]) as other:
+        other.execute(f"SELECT id FROM {connection.ops.quote_name(DailySession._meta.db_table)} WHERE id = %s FOR UPDATE",
+                      [session.pk])
+        yield
+        other.rollback()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the other connection must see the rows
+def test_a_session_with_nothing_to_do_is_ticked_without_its_lock(trading_day, sim_ports):
+    trading_day.budget = Decimal(5000000)  # P2 stays far under the trigger
+    trading_day.save(update_fields=["budget"])
+    rows = orchestrator.glance_rows([trading_day])[trading_day.pk]
+
+    with held_by_another_tick(trading_day):
+        outcome = orchestrator.tick(trading_day.pk, sim_ports, glanced=(trading_day, rows))
+
+    assert outcome.note == "no entry needs a hedge" and outcome.at.astimezone(IST).time() == time(9, 56)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_session_that_needs_a_hedge_is_never_decided_for_without_its_lock(trading_day, sim_ports):
+    rows = orchestrator.glance_rows([trading_day])[trading_day.pk]
+
+    with held_by_another_tick(trading_day):
+        outcome = orchestrator.tick(trading_day.pk, sim_ports, glanced=(trading_day, rows))
+
+    assert outcome.note == orchestrator.BUSY
+    assert not trading_day.transactions.exists()
+    assert not [order for order in sim_ports.broker.orderbook().orders if order.action == "BUY"]  # only P1's sells
+
+
+def test_a_glance_on_rows_gone_stale_leaves_the_decision_to_the_locked_tick(trading_day, sim_ports):
+    rows = orchestrator.glance_rows([trading_day])[trading_day.pk]  # read before another tick's buy
+    bought = make_tx(trading_day, time(9, 55), status="placed")
+
+    outcome = orchestrator.tick(trading_day.pk, sim_ports, glanced=(trading_day, rows))
+
+    assert outcome.note == f"transaction {bought.pk} in flight"  # settled now, and no second buy
+    assert list(trading_day.transactions.values_list("pk", "status")) == [(bought.pk, "filled")]
+
+
+def test_a_broker_outage_is_read_once_a_tick_and_alerted_once(trading_day, simbroker, celery_eager):
+    simbroker.faults.inject("funds", "error_500", count=100)
+
+    assert tasks.lookahead_batch([trading_day.pk]) == 1
+
+    reads = 100 - sum(fault.count for fault in simbroker.faults.pending())
+    assert reads == 3  # the client's three tries, not taken again under the lock
+    trading_day.refresh_from_db()
+    assert trading_day.last_tick_note.startswith("broker unreachable")
+    assert Alert.objects.filter(session=trading_day, kind="broker_unreachable").count() == 1

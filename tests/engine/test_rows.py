@@ -11,7 +11,7 @@ from django.db.transaction import TransactionManagementError
 from hedging.core.clock import IST
 from hedging.models import DailySession, HedgeOrder, HedgeTransaction
 from hedging.rows import fetch, update
-from hedging.services.orchestrator import claim, todays_transactions
+from hedging.services.orchestrator import claim, rows_of
 from tests.factories import DailySessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def test_rows_are_the_orms_rows_in_the_order_asked():
     make_transactions(session)
     DailySessionFactory()  # another session's rows stay out
 
-    read = todays_transactions(session)
+    read = rows_of(session, refresh=False).transactions
 
     expected = list(HedgeTransaction.objects.filter(session=session).order_by("decided_at", "id"))
     assert [tx.pk for tx in read] == [tx.pk for tx in expected]
