@@ -105,9 +105,10 @@ def note_ticks(outcomes: list[TickOutcome]) -> None:
 
 
 def glance(session: DailySession, rows: Rows, ports: Ports, now: datetime) -> TickOutcome | None:
-    """The tick of a session with nothing to write or to do (an alert of a broker
-    outage aside, which its dedupe key keeps single), taken without the lock. None when
-    it finds something: its rows may be a moment old, so the locked tick reads again."""
+    """The tick of a session with nothing to write or to do (alerts of a broker outage or
+    of missing margin constants aside: their dedupe keys keep them single), taken without
+    the lock. None when it finds something: its rows may be a moment old, so the locked
+    tick reads again."""
     if session.status != DailySession.Status.ACTIVE:
         return None
     try:
@@ -238,8 +239,8 @@ def run(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapshot
     decision = decide(state, settings, seen.model, market, benefit)
     if decision.action or decision.alerts:
         require_lock(rows)
-    if (decision.action or decision.alerts) and not Control.get().auto_enabled:
-        return TickOutcome(session.pk, "auto-hedge off (global kill switch)")
+        if not Control.get().auto_enabled:
+            return TickOutcome(session.pk, "auto-hedge off (global kill switch)")
     for item in decision.alerts:
         raise_alert(session, item, now, ports.deliver_alert)
     if not decision.action:
