@@ -271,10 +271,10 @@ def read_and_advance(session: DailySession, rows: Rows, ports: Ports, model, qua
     """Read the broker, then move the day's executions: planned exits, due entries
     entered (with the utilisation just after them), early stop-outs."""
     executions = rows.executions
-    due = scheduler.due_entries(executions, now)
-    if due or scheduler.exits_due(executions, now):
+    exits, due = scheduler.exits_due(executions, now), scheduler.due_entries(executions, now)
+    if exits or due:
         require_lock(rows)
-    scheduler.close_exited(executions, now)
+    scheduler.close(exits, StrategyExecution.Status.EXITED, now)
     was_open = scheduler.open_baskets(executions)
     reading = monitor.read(session, ports.broker, quantity, model, was_open + sum(e.baskets for e in due), ports.paper, now,
                            holdings=monitor.holdings_of(rows.hedges))

@@ -78,10 +78,6 @@ def exits_due(executions: list[StrategyExecution], now: datetime) -> list[Strate
     return [e for e in executions if e.status == Status.ENTERED and e.planned_exit <= moment]
 
 
-def close_exited(executions: list[StrategyExecution], now: datetime) -> None:
-    close(exits_due(executions, now), Status.EXITED, now)
-
-
 def mark_stopped_out(executions: list[StrategyExecution], names: set[str], now: datetime) -> None:
     close([e for e in executions if e.status == Status.ENTERED and e.name in names], Status.STOPPED_OUT, now)
 

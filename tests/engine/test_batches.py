@@ -2,13 +2,10 @@
 session; a glance without the lock for a session with nothing to do, the locked tick
 for one with something."""
 
-from contextlib import contextmanager
 from datetime import time
 from decimal import Decimal
 
-import psycopg
 import pytest
-from django.db import connection
 
 from hedging import tasks
 from hedging.core.clock import IST
@@ -16,6 +13,7 @@ from hedging.models import Alert, DailySession
 from hedging.services import orchestrator
 from tests.api.fixtures import SIM_KEY_ENV, make_tx
 from tests.factories import BrokerAccountFactory, DailySessionFactory
+from tests.fixtures.rowlock import held_by_another_tick
 from tests.fixtures.simbroker import SIM_DAY
 
 pytestmark = pytest.mark.django_db
@@ -73,16 +71,6 @@ def test_the_minute_sends_sessions_out_in_batches_of_the_configured_size(
     assert [len(batch) for batch in sent] == [2, 1]
     assert sorted(pk for batch in sent for pk in batch) == sorted(s.pk for s in (trading_day, *other_sessions))
     assert DailySession.objects.filter(last_tick_at__isnull=True).count() == 0
-
-
-@contextmanager
-def held_by_another_tick(session):
-    db = connection.settings_dict
-    with psycopg.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"]) as other:
-        other.execute(f"SELECT id FROM {connection.ops.quote_name(DailySession._meta.db_table)} WHERE id = %s FOR UPDATE",
-                      [session.pk])
-        yield
-        other.rollback()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the other connection must see the rows

@@ -3,9 +3,8 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-import psycopg
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.transaction import TransactionManagementError
 
 from hedging.core.clock import IST
@@ -13,6 +12,7 @@ from hedging.models import DailySession, HedgeOrder, HedgeTransaction
 from hedging.rows import fetch, update
 from hedging.services.orchestrator import claim, rows_of
 from tests.factories import DailySessionFactory
+from tests.fixtures.rowlock import held_by_another_tick
 
 pytestmark = pytest.mark.django_db
 
@@ -85,12 +85,7 @@ def test_a_lock_outside_a_transaction_is_refused():
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_session_another_tick_holds_is_skipped():
     session = DailySessionFactory()
-    db = connection.settings_dict
-    with psycopg.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"]) as other:
-        other.execute(f"SELECT id FROM {connection.ops.quote_name(DailySession._meta.db_table)} WHERE id = %s FOR UPDATE",
-                      [session.pk])
-        with transaction.atomic():
-            assert claim(session.pk) is None  # the other tick has it: this one does nothing
-        other.rollback()
+    with held_by_another_tick(session), transaction.atomic():
+        assert claim(session.pk) is None  # the other tick has it: this one does nothing
     with transaction.atomic():
         assert claim(session.pk).pk == session.pk
