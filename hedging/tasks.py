@@ -22,6 +22,9 @@ from hedging.services.executor import execute
 log = logging.getLogger(__name__)
 TICK_EXPIRES = 55  # a tick not started within its minute is dropped, never replayed late
 LOOK_AGAIN = 5  # seconds before an order whose answer was lost is looked up again
+# Beat fires the snapshot and the lookahead in the same second; a snapshot holding a
+# session's lock then would make its lookahead skip the minute (a hedge a minute late).
+SNAPSHOT_DELAY = 30
 
 
 def active_sessions():
@@ -92,7 +95,7 @@ def execute_here(ports, session: DailySession, tx_id: int, tick_started: float |
 def snapshot_all() -> int:
     ids = list(active_sessions())
     for session_id in ids:
-        snapshot.apply_async((session_id,), expires=TICK_EXPIRES)
+        snapshot.apply_async((session_id,), countdown=SNAPSHOT_DELAY, expires=TICK_EXPIRES)
     return len(ids)
 
 

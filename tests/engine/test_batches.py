@@ -117,3 +117,16 @@ def test_a_broker_outage_is_read_once_a_tick_and_alerted_once(trading_day, simbr
     trading_day.refresh_from_db()
     assert trading_day.last_tick_note.startswith("broker unreachable")
     assert Alert.objects.filter(session=trading_day, kind="broker_unreachable").count() == 1
+
+
+def test_the_minutes_snapshots_wait_half_a_minute_for_its_lookahead(trading_day, other_sessions, monkeypatch):
+    """Both fire in the same second: a snapshot holding a session's lock would make the
+    lookahead skip it, and its hedge wait a minute."""
+    queued = []
+    monkeypatch.setattr(tasks.snapshot, "apply_async", lambda args, **options: queued.append((args, options)))
+
+    assert tasks.snapshot_all() == 3
+
+    assert sorted(args[0] for args, _ in queued) == sorted(s.pk for s in (trading_day, *other_sessions))
+    for _, options in queued:
+        assert options["countdown"] == 30 and options["expires"] == 55  # taken at :30, dropped if not by :55
