@@ -67,6 +67,25 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU all PostgreSQL processes have used so far (Linux)."""
+    total = 0.0
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            name, fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)
+        except OSError:
+            continue
+        if name.endswith("(postgres"):
+            fields = fields.split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def idle_seconds() -> float:
+    """Idle time of all the machine's cores so far (Linux)."""
+    return int(open("/proc/stat").readline().split()[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def python_loop_seconds() -> float:
     """CPU for a fixed pure-Python loop: this machine's speed changes from day to day by
     as much as a code change does, so the table carries it beside the figures."""

@@ -5,7 +5,9 @@ a thread and parses headers with the standard library's e-mail parser: about 1 m
 CPU a request, taken from the same two cores as the workers being measured, where a
 thousand traders' OpenAlgo servers would in truth run on other machines. This front
 answers from one asyncio thread and reads only the request line and Content-Length.
-It knows no faults and no held requests: the fan-out uses none.
+It knows no faults and no held requests: the fan-out uses none. `latency` holds each
+answer back that many seconds, without holding the thread, as a real OpenAlgo's own
+trip to the broker's API would.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ Handle = Callable[[str, bytes], tuple[int, dict | str]]
 
 
 class _Connection(asyncio.Protocol):
-    def __init__(self, handle: Handle):
+    def __init__(self, handle: Handle, latency: float):
         self._handle = handle
+        self._latency = latency
         self._buffer = b""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # asyncio sets TCP_NODELAY
@@ -44,17 +47,21 @@ class _Connection(asyncio.Protocol):
         _, api, endpoint = path.partition(API_PREFIX)
         status, answer = self._handle(endpoint, body) if api else (404, {"message": "Not found"})
         payload = (answer if isinstance(answer, str) else json.dumps(answer)).encode()
-        self._transport.write(b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                              % (status, HTTPStatus(status).phrase.encode(), len(payload), payload))
+        response = (b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                    % (status, HTTPStatus(status).phrase.encode(), len(payload), payload))
+        if self._latency:
+            asyncio.get_running_loop().call_later(self._latency, self._transport.write, response)
+        else:
+            self._transport.write(response)
 
 
 class LeanFront:
     """Serves `handle(endpoint, body)` on a loopback port from a background thread."""
 
-    def __init__(self, handle: Handle):
+    def __init__(self, handle: Handle, latency: float = 0.0):
         self._loop = asyncio.new_event_loop()
         self._server = self._loop.run_until_complete(
-            self._loop.create_server(lambda: _Connection(handle), "127.0.0.1", 0))
+            self._loop.create_server(lambda: _Connection(handle, latency), "127.0.0.1", 0))
         self.url = "http://127.0.0.1:%d" % self._server.sockets[0].getsockname()[1]
         threading.Thread(target=self._loop.run_forever, name="lean-front", daemon=True).start()
 

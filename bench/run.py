@@ -32,6 +32,7 @@ import os
 import statistics
 import threading
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -39,7 +40,7 @@ from alerts import bench_hedge_to_telegram
 from front import LeanFront
 from common import (
     PG, SCENARIOS, SCHEDULE, TIGHT_BUDGET, breach_account, cpu_seconds, entered_by_0940, fresh_database, fresh_session,
-    percentile, print_table, start_worker, stop_workers,
+    idle_seconds, percentile, postgres_cpu_seconds, print_table, start_worker, stop_workers,
 )
 
 DATABASE = "autohedge_bench"
@@ -151,7 +152,9 @@ class Accounts:
 
 
 def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
-                 worker_counts: tuple[int, ...] = (1, 2)) -> list[tuple[str, str]]:
+                 worker_counts: tuple[int, ...] = (1, 2), latency_ms: float = 0) -> list[tuple[str, str]]:
+    import redis
+
     from brokers.models import BrokerAccount, Mode
     from brokers.simbroker.scenario import MarginPerBasket, build_simbroker, load_scenario
     from hedging import tasks
@@ -167,7 +170,8 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
     keys = {f"BENCH_KEY_{n}": f"bench-key-{n}" for n in range(sessions)}
     sims = {key: build_simbroker(scenario, clock, margin_per_basket=margin, api_key=key) for key in keys.values()}
     brokers = Accounts(sims)
-    front = LeanFront(brokers.handle)
+    front = LeanFront(brokers.handle, latency_ms / 1000)
+    redis.Redis.from_url(REDIS_URL).flushdb()  # no strike lists of an earlier run
     DailySession.objects.all().delete()
     accounts = BrokerAccount.objects.bulk_create(
         BrokerAccount(name=f"fan-out {n}", host=f"{front.url}/openalgo-{n}", mode=Mode.LIVE, api_key_env=env)
@@ -194,10 +198,10 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
         entered_by_0940(StrategyExecution.objects.filter(session__in=made))
         return [s.pk for s in made]
 
-    def one_tick(workers) -> tuple[float, int, int, float, float, int]:
+    def one_tick(workers) -> Minute:
         ids = fresh_day()
         brokers.chain_reads = 0
-        cpu = [cpu_seconds(w.pid) for w in workers], os.times()
+        cpu = [cpu_seconds(w.pid) for w in workers], os.times(), postgres_cpu_seconds(), idle_seconds()
         started = time.time()
         tasks.lookahead_all.delay()
         deadline = time.monotonic() + 120
@@ -211,9 +215,10 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
         worker_cpu = sum(cpu_seconds(w.pid) - before for w, before in zip(workers, cpu[0]))
         here = os.times()
         sim_cpu = here.user + here.system - cpu[1].user - cpu[1].system
+        postgres_cpu, idle = postgres_cpu_seconds() - cpu[2], idle_seconds() - cpu[3]
         filled = HedgeTransaction.objects.filter(session__in=ids, status="filled").count()
         orders = sum(1 for sim in sims.values() for o in sim.order_log if o.strategy.startswith("autohedge"))
-        return elapsed, filled, orders, worker_cpu, sim_cpu, brokers.chain_reads
+        return Minute(elapsed, filled, orders, brokers.chain_reads, worker_cpu, sim_cpu, postgres_cpu, idle)
 
     env = {**os.environ, **keys, "AUTOHEDGE_CLOCK": clock.spec()}
     results = []
@@ -223,12 +228,14 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
             try:
                 time.sleep(3)  # start-up
                 minutes = [one_tick(workers)]
-                while len(minutes) < 6 and minutes[-1][-1]:  # until a minute reads no option chain
+                while len(minutes) < 6 and minutes[-1].chain_reads:  # until a minute reads no option chain
                     minutes.append(one_tick(workers))
                 minutes.append(one_tick(workers))
             finally:
                 stop_workers(*workers)
             name = f"one tick, {sessions} sessions, {count} worker{'s' if count > 1 else ''}"
+            if latency_ms:
+                name += f", brokers answering in {latency_ms:g} ms"
             results.append((f"{name}, the day's first minute", fanout_figures(minutes[0], pool, concurrency)))
             results.append((f"{name}, minute {len(minutes)}", fanout_figures(minutes[-1], pool, concurrency)))
     finally:
@@ -236,11 +243,23 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
     return results
 
 
-def fanout_figures(tick: tuple[float, int, int, float, float, int], pool: str, concurrency: int) -> str:
-    elapsed, filled, orders, worker_cpu, sim_cpu, chain_reads = tick
-    return (f"{elapsed:.2f} s ({pool} ×{concurrency} each); {filled} hedges bought, {orders} orders and "
-            f"{chain_reads} option chain reads at the brokers; CPU: workers {worker_cpu:.1f} s, "
-            f"simulated brokers and this script {sim_cpu:.1f} s")
+@dataclass(frozen=True)
+class Minute:
+    elapsed: float
+    filled: int
+    orders: int
+    chain_reads: int
+    worker_cpu: float
+    sim_cpu: float
+    postgres_cpu: float
+    idle: float  # all cores'
+
+
+def fanout_figures(m: Minute, pool: str, concurrency: int) -> str:
+    return (f"{m.elapsed:.2f} s ({pool} ×{concurrency} each); {m.filled} hedges bought, {m.orders} orders and "
+            f"{m.chain_reads} option chain reads at the brokers; CPU: workers {m.worker_cpu:.1f} s, "
+            f"PostgreSQL {m.postgres_cpu:.1f} s, simulated brokers and this script {m.sim_cpu:.1f} s, "
+            f"cores idle {m.idle:.1f} s")
 
 
 def main() -> None:
@@ -252,6 +271,9 @@ def main() -> None:
                         help="fan-out workers' pool (the Procfile's: prefork)")
     parser.add_argument("--concurrency", type=int, default=2, help="fan-out workers' processes or threads (the Procfile's: 2)")
     parser.add_argument("--buyers-every", type=int, default=10, help="one fan-out session in this many buys a hedge")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="fan-out: run with this many workers, in turn")
+    parser.add_argument("--broker-latency", type=float, default=0, metavar="MS",
+                        help="fan-out: each broker answer held back this long (a real OpenAlgo: tens of ms)")
     parser.add_argument("--actions", type=int, default=200, help="hedge actions timed to their Telegram message")
     parser.add_argument("--only", choices=["replay", "latency", "fanout", "alerts"])
     args = parser.parse_args()
@@ -266,7 +288,8 @@ def main() -> None:
     if args.only in (None, "latency"):
         rows += bench_tick_to_order(args.ticks)
     if args.only in (None, "fanout"):
-        rows += bench_fanout(args.sessions, args.pool, args.concurrency, args.buyers_every)
+        rows += bench_fanout(args.sessions, args.pool, args.concurrency, args.buyers_every, tuple(args.workers),
+                             args.broker_latency)
     if args.only in (None, "alerts"):
         rows += bench_hedge_to_telegram(args.actions)
     print_table(rows)

@@ -138,6 +138,17 @@ SPECTACULAR_SETTINGS = {"TITLE": "Auto-Hedge API", "VERSION": "1.0.0"}
 # Celery on Redis; beat reads its entries from the database (django-celery-beat).
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+# "market": what a worker's processes share of market data (the option chain's strike
+# list); short timeouts, as the services fall back to the broker without it.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "market": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "autohedge",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
+}
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True

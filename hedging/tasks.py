@@ -52,11 +52,18 @@ def lookahead_batch(session_ids: list[int], tick_started: float | None = None) -
     batch's. The sessions and their rows are read together, and the notes written in
     one statement."""
     sessions = list(DailySession.objects.select_related("account").filter(pk__in=session_ids).order_by())
-    rows = orchestrator.glance_rows(sessions)
+    ports = {}
+    for session in sessions:
+        try:
+            ports[session.pk] = tick_ports(session)
+        except Exception:  # e.g. its account's API key gone from the environment
+            log.exception("lookahead of session %s failed", session.pk)
+    sessions = [session for session in sessions if session.pk in ports]
+    rows = orchestrator.glance_rows(sessions, {pk: p.broker for pk, p in ports.items()}, runtime.clock().now())
     outcomes = []
     for session in sessions:
         try:
-            outcomes.append(tick_session(session, tick_started, rows[session.pk]))
+            outcomes.append(tick_session(session, ports[session.pk], tick_started, rows[session.pk]))
         except Exception:
             log.exception("lookahead of session %s failed", session.pk)
     orchestrator.note_ticks(outcomes)
@@ -65,18 +72,23 @@ def lookahead_batch(session_ids: list[int], tick_started: float | None = None) -
 
 @shared_task(name="hedging.lookahead")
 def lookahead(session_id: int, tick_started: float | None = None) -> str:
-    outcome = tick_session(DailySession.objects.select_related("account").get(pk=session_id), tick_started)
+    session = DailySession.objects.select_related("account").get(pk=session_id)
+    outcome = tick_session(session, tick_ports(session), tick_started)
     orchestrator.note_ticks([outcome])
     return outcome.note
 
 
+def tick_ports(session: DailySession):
+    ports = runtime.ports_for(session.account)
+    ports.dispatch = partial(execute_here, ports, session)
+    return ports
+
+
 def tick_session(
-    session: DailySession, tick_started: float | None, rows: orchestrator.Rows | None = None
+    session: DailySession, ports, tick_started: float | None, rows: orchestrator.Rows | None = None
 ) -> orchestrator.TickOutcome:
     """The caller notes the tick, after its order has left: off its path. With `rows`,
     the session is glanced at first."""
-    ports = runtime.ports_for(session.account)
-    ports.dispatch = partial(execute_here, ports, session)
     glanced = (session, rows) if rows is not None else None
     return orchestrator.tick(session.pk, ports, tick_started or time.time(), snapshot=False, glanced=glanced)
 

@@ -12,6 +12,15 @@ def pytest_collection_modifyitems(config, items):
         )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fresh_market_cache():
+    """Strike lists shared through Redis (by broker address) must not reach one test run
+    from an earlier one."""
+    from django.core.cache import caches
+
+    caches["market"].clear()
+
+
 @pytest.fixture(autouse=True)
 def forget_cached_reference():
     """Holidays and margin constants are cached per process; a rolled-back test's rows

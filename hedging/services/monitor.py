@@ -9,14 +9,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from brokers.openalgo_types import Position, expiry_code
+from django.conf import settings
+
+from brokers.openalgo_types import Funds, Position, expiry_code
 from hedging.core.margin import ConstantsMargin, utilisation_pct
 from hedging.models import ActiveHedge, DailySession, MarginSnapshot
 from hedging.rows import fetch
 
 
-# The positions are read beside the funds: one broker round trip less before a decision.
-_reads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="positions")
+# Funds and positions are read at once: one broker round trip before a decision, not
+# two; and a batch of glances has all its sessions' reads on the wire together, with
+# room left for its locked ticks' reads.
+_reads = ThreadPoolExecutor(max_workers=2 * settings.AUTOHEDGE_TICK_BATCH + 8, thread_name_prefix="broker-reads")
+
+
+class BrokerRead:
+    """A broker's funds and positions, asked for together."""
+
+    def __init__(self, broker):
+        self._positions = _reads.submit(broker.positionbook)
+        self._funds = _reads.submit(broker.funds)
+
+    def result(self) -> tuple[Funds, tuple[Position, ...]]:
+        try:
+            funds = self._funds.result()
+        except BaseException:
+            self._positions.cancel()  # not sent if it has not left yet: nobody will wait for it
+            raise
+        return funds, self._positions.result()
 
 
 @dataclass(frozen=True)
@@ -93,17 +113,13 @@ def read(
     paper: bool,
     now: datetime,
     holdings: tuple[Holding, ...] | None = None,
+    ahead: BrokerRead | None = None,
 ) -> MarginReading:
     """`open_baskets`: the schedule's count, used for the paper adjustment; a paper
     hedge is not in the broker's margin, so its saving is taken off here. `holdings`:
-    our open hedges as read already, else read here."""
-    positions_read = _reads.submit(broker.positionbook)  # both reads on the wire at once
-    try:
-        funds = broker.funds()
-    except BaseException:
-        positions_read.cancel()  # not sent if it has not left yet: nobody will wait for it
-        raise
-    positions = positions_read.result()
+    our open hedges as read already, else read here. `ahead`: the broker read already
+    asked for."""
+    funds, positions = (ahead or BrokerRead(broker)).result()
     capture_baseline(session, funds.utilised_debits, now)
     if holdings is None:
         holdings = our_holdings(session)

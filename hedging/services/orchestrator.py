@@ -46,12 +46,14 @@ BUSY = "busy or not active"
 @dataclass(frozen=True)
 class Rows:
     """A session's rows a tick works on. `locked`: read under the session's row lock, so
-    the tick may act on them; otherwise read for a glance, which acts on nothing."""
+    the tick may act on them; otherwise read for a glance, which acts on nothing, with
+    its broker read asked for `ahead` beside the rest of its batch's."""
 
     executions: list[StrategyExecution]
     transactions: list[HedgeTransaction]
     hedges: list[ActiveHedge]  # open ones
     locked: bool
+    ahead: monitor.BrokerRead | None = None
 
 
 class NeedsLock(Exception):
@@ -153,16 +155,35 @@ def rows_of(session: DailySession, refresh: bool) -> Rows:
     return Rows(scheduler.of_session(executions, session), transactions, hedges, locked=True)
 
 
-def glance_rows(sessions: list[DailySession]) -> dict[int, Rows]:
-    """A batch's rows for its glances, in one round trip."""
-    by_session = {session.pk: Rows([], [], [], locked=False) for session in sessions}
-    executions, transactions, hedges = fetch_together(*reads_of(list(by_session)))
+def glance_rows(sessions: list[DailySession], brokers: dict[int, object], now: datetime) -> dict[int, Rows]:
+    """A batch's rows for its glances, in one round trip, and the broker reads of those
+    that will read the broker, all on the wire at once: the batch waits for one broker
+    round trip, not one a session (tens of milliseconds each from a real OpenAlgo)."""
+    rows = {session.pk: Rows([], [], [], locked=False) for session in sessions}
+    executions, transactions, hedges = fetch_together(*reads_of(list(rows)))
     for name, found in (("executions", executions), ("transactions", transactions), ("hedges", hedges)):
         for row in found:
-            getattr(by_session[row.session_id], name).append(row)
+            getattr(rows[row.session_id], name).append(row)
     for session in sessions:
-        scheduler.of_session(by_session[session.pk].executions, session)
-    return by_session
+        scheduler.of_session(rows[session.pk].executions, session)
+        if reads_broker(session, rows[session.pk], now):
+            rows[session.pk] = replace(rows[session.pk], ahead=monitor.BrokerRead(brokers[session.pk]))
+    return rows
+
+
+def reads_broker(session: DailySession, rows: Rows, now: datetime) -> bool:
+    """Whether a glance will read the broker: not with the market closed, nor on the
+    day's first reading (the locked tick's)."""
+    return (
+        session.status == DailySession.Status.ACTIVE
+        and is_market_open(now, calculator.holidays(session.index_name))
+        and not first_reading(session, rows)
+    )
+
+
+def first_reading(session: DailySession, rows: Rows) -> bool:
+    """The day's first reading writes the lot size, the baseline and the executions."""
+    return not session.lot_size or session.baseline_margin is None or not rows.executions
 
 
 def reads_of(session_ids: list[int]) -> tuple[Read, ...]:
@@ -200,8 +221,8 @@ def look(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapsho
     except calculator.UnknownMarginConstants as refused:
         alert(session, "no_margin_constants", "critical", str(refused), now, ports.deliver_alert, dedupe_key="constants")
         return TickOutcome(session.pk, str(refused))
-    if not session.lot_size or session.baseline_margin is None or not rows.executions:
-        require_lock(rows)  # the day's first reading writes them
+    if first_reading(session, rows):
+        require_lock(rows)
     try:
         quantity = basket_quantity(session, ports.broker)
         reading = read_and_advance(session, rows, ports, model, quantity, now)
@@ -277,7 +298,7 @@ def read_and_advance(session: DailySession, rows: Rows, ports: Ports, model, qua
     scheduler.close(exits, StrategyExecution.Status.EXITED, now)
     was_open = scheduler.open_baskets(executions)
     reading = monitor.read(session, ports.broker, quantity, model, was_open + sum(e.baskets for e in due), ports.paper, now,
-                           holdings=monitor.holdings_of(rows.hedges))
+                           holdings=monitor.holdings_of(rows.hedges), ahead=rows.ahead)
     for execution in due:
         confirmed = reading.short_baskets >= scheduler.open_baskets(executions) + execution.baskets
         scheduler.mark_entered(execution, reading.used, reading.utilisation_pct.quantize(Decimal("0.01")), confirmed)

@@ -1,18 +1,24 @@
 """HedgeStrikeSelectorService: the market the strike choice is made on.
 
 OpenAlgo's option chain is slow (seconds on a real server: it asks the broker for every
-quote), so it never sits on the order path: the chain's strike list is kept per broker
-and refreshed every few minutes (the margin monitor warms it), and a due buy prices the
-candidates inside the distance window, with the index spot, in one `multiquotes` call.
+quote), so it never sits on the order path: the chain's strike list is kept per broker,
+in each process and in Redis for the worker's other processes, and read again when it
+is half its life old by the minute's margin snapshot; a due buy prices the candidates
+inside the distance window, with the index spot, in one `multiquotes` call.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+
+from django.core.cache import caches
+from redis.exceptions import RedisError
 
 from brokers.models import OPTION_EXCHANGE, SPOT_EXCHANGE
 from brokers.openalgo_types import OptionChain
@@ -21,32 +27,87 @@ from hedging.core.settings import HedgeSettings
 from hedging.core.strikes import OptionQuote
 from hedging.models import DailySession
 
+log = logging.getLogger(__name__)
+
 CACHED_LISTS = 256
 CHAIN_TTL = 300.0  # seconds of the session's clock; strikes don't come and go within minutes
+# The minute's margin snapshot reads the list again once it is this old, so that a due buy,
+# whichever worker process runs it, finds a fresh one.
+WARM_AFTER = CHAIN_TTL / 2
 SPOT_SLACK = Decimal("0.02")  # how far spot may have moved since the strike list was read
-# Market data, shared by every account on one OpenAlgo host: (host, index, expiry) → (read at, chain).
+# Market data, shared by every account on one OpenAlgo host: (host, index, expiry) → (read at, chain),
+# in this process and, for the worker's other processes, in the "market" cache (Redis).
 _chains: OrderedDict[tuple, tuple[datetime, OptionChain]] = OrderedDict()
 _lock = threading.Lock()
+SHARED_PAUSE = 60.0  # seconds the shared lists are left alone after Redis failed us
+_shared_down_until = 0.0
 
 
-def strike_list(session: DailySession, broker, now: datetime, fresh: bool = False) -> OptionChain:
+def strike_list(session: DailySession, broker, now: datetime, fresh: bool = False, max_age: float = CHAIN_TTL) -> OptionChain:
+    """The chain's strike list, kept in this process or shared by the worker's others,
+    else read from the broker: also when `fresh`, or when the list kept is `max_age`
+    seconds old."""
     key = (broker.host, session.index_name, session.expiry)
-    with _lock:
-        cached = _chains.get(key)
-    if cached and not fresh and abs((now - cached[0]).total_seconds()) < CHAIN_TTL:
-        return cached[1]
+    kept = None if fresh else _kept(key, now, max_age)
+    if kept:
+        return kept
     chain = broker.option_chain(session.index_name, SPOT_EXCHANGE[session.index_name], session.expiry)
-    with _lock:
-        _chains[key] = (now, chain)
-        _chains.move_to_end(key)
-        while len(_chains) > CACHED_LISTS:
-            _chains.popitem(last=False)
+    _keep(key, (now, chain))
+    _shared(key, lambda market, name: market.set(name, (now, chain), timeout=CHAIN_TTL))
     return chain
 
 
 def warm(session: DailySession, broker, now: datetime) -> None:
     """Refresh the strike list ahead of need, if it is getting old."""
-    strike_list(session, broker, now)
+    strike_list(session, broker, now, max_age=WARM_AFTER)
+
+
+def _kept(key: tuple, now: datetime, max_age: float) -> OptionChain | None:
+    with _lock:
+        kept = _chains.get(key)
+    if not _is_fresh(kept, now, max_age):
+        kept = _shared(key, lambda market, name: market.get(name))
+        if not _is_fresh(kept, now, max_age):
+            return None
+        _keep(key, kept)
+    return kept[1]
+
+
+def _is_fresh(kept: tuple[datetime, OptionChain] | None, now: datetime, max_age: float) -> bool:
+    return kept is not None and abs((now - kept[0]).total_seconds()) < max_age
+
+
+def _keep(key: tuple, kept: tuple[datetime, OptionChain]) -> None:
+    with _lock:
+        _chains[key] = kept
+        _chains.move_to_end(key)
+        while len(_chains) > CACHED_LISTS:
+            _chains.popitem(last=False)
+
+
+def _shared(key: tuple, use):
+    """`use(cache, name)` on the shared lists, for brokers reached over HTTP (an
+    in-process one, a replay's, has no other process to share with). They are a saving,
+    never a condition: when Redis fails the broker is asked instead, and Redis is left
+    alone for a while, so that no buy waits on it each time."""
+    global _shared_down_until
+    host, index, expiry = key
+    if not host.startswith(("http://", "https://")) or time.monotonic() < _shared_down_until:
+        return None
+    try:
+        return use(caches["market"], f"strikes:{host}:{index}:{expiry:%Y%m%d}")
+    except (RedisError, OSError) as failure:
+        _shared_down_until = time.monotonic() + SHARED_PAUSE
+        log.info("shared strike lists left alone for %.0f s: %s", SHARED_PAUSE, type(failure).__name__)
+        return None
+
+
+def forget() -> None:
+    """This process's lists (tests: a rolled-back day's market must not outlive it)."""
+    global _shared_down_until
+    with _lock:
+        _chains.clear()
+    _shared_down_until = 0.0
 
 
 def candidates(chain: OptionChain, spot: Decimal, settings: HedgeSettings) -> list[tuple[str, str, Decimal]]:

@@ -2,6 +2,7 @@
 session; a glance without the lock for a session with nothing to do, the locked tick
 for one with something."""
 
+import threading
 from datetime import time
 from decimal import Decimal
 
@@ -10,9 +11,9 @@ import pytest
 from hedging import tasks
 from hedging.core.clock import IST
 from hedging.models import Alert, DailySession
-from hedging.services import orchestrator
+from hedging.services import orchestrator, scheduler
 from tests.api.fixtures import SIM_KEY_ENV, make_tx
-from tests.factories import BrokerAccountFactory, DailySessionFactory
+from tests.factories import BrokerAccountFactory, DailySessionFactory, StrategyScheduleFactory
 from tests.fixtures.rowlock import held_by_another_tick
 from tests.fixtures.simbroker import SIM_DAY
 
@@ -73,11 +74,41 @@ def test_the_minute_sends_sessions_out_in_batches_of_the_configured_size(
     assert DailySession.objects.filter(last_tick_at__isnull=True).count() == 0
 
 
+def glance_rows(session, ports) -> orchestrator.Rows:
+    return orchestrator.glance_rows([session], {session.pk: ports.broker}, ports.clock.now())[session.pk]
+
+
+def test_a_batch_has_its_sessions_broker_reads_on_the_wire_at_once(trading_day, other_sessions, simbroker, celery_eager):
+    """From a real OpenAlgo each read takes tens of milliseconds: one after another,
+    a thousand accounts' would not fit in the minute's seconds."""
+    trading_day.budget = Decimal(5000000)  # nothing to do: each session's funds are read once, by its glance
+    trading_day.save(update_fields=["budget"])
+    for session in other_sessions:  # past the day's first reading, P2 ahead
+        StrategyScheduleFactory(account=session.account, name="P2", entry_time=time(10, 0), exit_time=time(15, 15))
+        session.baseline_margin = Decimal(0)
+        session.save(update_fields=["baseline_margin"])
+        scheduler.ensure_executions(session)
+    together = threading.Barrier(3, timeout=5)  # each funds read is answered once all three have come
+    handle = simbroker.handle
+
+    def funds_together(endpoint, body, *args, **kwargs):
+        if endpoint == "funds":
+            together.wait()
+        return handle(endpoint, body, *args, **kwargs)
+
+    simbroker.handle = funds_together
+
+    assert tasks.lookahead_batch([s.pk for s in (trading_day, *other_sessions)]) == 3
+
+    notes = sorted(DailySession.objects.values_list("last_tick_note", flat=True))
+    assert notes == ["auto-hedge off for this session", "no entry needs a hedge", "no entry needs a hedge"]
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the other connection must see the rows
 def test_a_session_with_nothing_to_do_is_ticked_without_its_lock(trading_day, sim_ports):
     trading_day.budget = Decimal(5000000)  # P2 stays far under the trigger
     trading_day.save(update_fields=["budget"])
-    rows = orchestrator.glance_rows([trading_day])[trading_day.pk]
+    rows = glance_rows(trading_day, sim_ports)
 
     with held_by_another_tick(trading_day):
         outcome = orchestrator.tick(trading_day.pk, sim_ports, glanced=(trading_day, rows))
@@ -87,7 +118,7 @@ def test_a_session_with_nothing_to_do_is_ticked_without_its_lock(trading_day, si
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_session_that_needs_a_hedge_is_never_decided_for_without_its_lock(trading_day, sim_ports):
-    rows = orchestrator.glance_rows([trading_day])[trading_day.pk]
+    rows = glance_rows(trading_day, sim_ports)
 
     with held_by_another_tick(trading_day):
         outcome = orchestrator.tick(trading_day.pk, sim_ports, glanced=(trading_day, rows))
@@ -98,7 +129,7 @@ def test_a_session_that_needs_a_hedge_is_never_decided_for_without_its_lock(trad
 
 
 def test_a_glance_on_rows_gone_stale_leaves_the_decision_to_the_locked_tick(trading_day, sim_ports):
-    rows = orchestrator.glance_rows([trading_day])[trading_day.pk]  # read before another tick's buy
+    rows = glance_rows(trading_day, sim_ports)  # read before another tick's buy
     bought = make_tx(trading_day, time(9, 55), status="placed")
 
     outcome = orchestrator.tick(trading_day.pk, sim_ports, glanced=(trading_day, rows))
