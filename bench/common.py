@@ -67,9 +67,9 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def postgres_cpu_seconds() -> float:
-    """User + system CPU all PostgreSQL processes have used so far (Linux)."""
-    total = 0.0
+def postgres_cpu_seconds() -> dict[int, float]:
+    """User + system CPU each PostgreSQL process has used so far, by pid (Linux)."""
+    used = {}
     for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
             name, fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)
@@ -77,8 +77,13 @@ def postgres_cpu_seconds() -> float:
             continue
         if name.endswith("(postgres"):
             fields = fields.split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+            used[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    """PostgreSQL's CPU since `before` (a backend gone meanwhile is not counted)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in postgres_cpu_seconds().items())
 
 
 def idle_seconds() -> float:

@@ -40,7 +40,7 @@ from alerts import bench_hedge_to_telegram
 from front import LeanFront
 from common import (
     PG, SCENARIOS, SCHEDULE, TIGHT_BUDGET, breach_account, cpu_seconds, entered_by_0940, fresh_database, fresh_session,
-    idle_seconds, percentile, postgres_cpu_seconds, print_table, start_worker, stop_workers,
+    idle_seconds, percentile, postgres_cpu_seconds, postgres_cpu_since, print_table, start_worker, stop_workers,
 )
 
 DATABASE = "autohedge_bench"
@@ -215,7 +215,7 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
         worker_cpu = sum(cpu_seconds(w.pid) - before for w, before in zip(workers, cpu[0]))
         here = os.times()
         sim_cpu = here.user + here.system - cpu[1].user - cpu[1].system
-        postgres_cpu, idle = postgres_cpu_seconds() - cpu[2], idle_seconds() - cpu[3]
+        postgres_cpu, idle = postgres_cpu_since(cpu[2]), idle_seconds() - cpu[3]
         filled = HedgeTransaction.objects.filter(session__in=ids, status="filled").count()
         orders = sum(1 for sim in sims.values() for o in sim.order_log if o.strategy.startswith("autohedge"))
         return Minute(elapsed, filled, orders, brokers.chain_reads, worker_cpu, sim_cpu, postgres_cpu, idle)

@@ -96,10 +96,15 @@ def tick_session(
 def execute_here(ports, session: DailySession, tx_id: int, tick_started: float | None) -> None:
     """The tick's decision leaves from this worker at once, with no second trip through
     the queue and no second read of its session and account (what the executor reads of
-    them is their settings); an answer still missing is looked for again by the buy task."""
+    them is their settings). Fills still to come are awaited by the buy task, not here:
+    the rest of the batch's sessions are not kept waiting on this one's broker. An
+    answer still missing is looked for again by the buy task too."""
     (tx,) = fetch(HedgeTransaction, "id = %s", [tx_id])
     tx.session = session
-    if execute(tx, ports, tick_started).status == HedgeTransaction.Status.PLACED:
+    status = execute(tx, ports, tick_started, wait_for_fills=False).status
+    if status == HedgeTransaction.Status.PENDING:
+        execute_hedge.apply_async((tx_id,), countdown=ports.poll_interval)
+    elif status == HedgeTransaction.Status.PLACED:
         execute_hedge.apply_async((tx_id,), countdown=LOOK_AGAIN)
 
 

@@ -115,7 +115,12 @@ def _mbpr(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(Decimal("0.0001"))
 
 
-def execute(tx: HedgeTransaction | int, ports: Ports, tick_started: float | None = None) -> HedgeTransaction:
+def execute(
+    tx: HedgeTransaction | int, ports: Ports, tick_started: float | None = None, wait_for_fills: bool = True
+) -> HedgeTransaction:
+    """Every leg on the wire, then each awaited to its fill (or cancelled and tried
+    again), then settled. Without `wait_for_fills`, a leg still open at one look
+    leaves the transaction pending, for a caller with time to wait (the buy task)."""
     if not isinstance(tx, HedgeTransaction):
         tx = HedgeTransaction.objects.select_related("session__account").get(pk=tx)
     if tx.status not in (TX.PENDING, TX.PLACED):
@@ -124,6 +129,12 @@ def execute(tx: HedgeTransaction | int, ports: Ports, tick_started: float | None
     for order in legs:  # every leg on the wire before any fill is awaited
         if order.status in (OS.NEW, OS.SENT):
             send(tx, order, ports, tick_started)
+    if not wait_for_fills:
+        for order in legs:
+            if order.status in (OS.OPEN, OS.PARTIAL):
+                confirm(order, ports, polls=1)  # one look, no wait
+        if any(order.status in (OS.OPEN, OS.PARTIAL) for order in legs):
+            return tx
     for order in legs:
         run_leg(tx, order, ports)
     return finish(tx, ports)
@@ -224,8 +235,9 @@ def reconcile(order: HedgeOrder, ports: Ports, now: datetime) -> bool:
     return order.sent_at is None or now - order.sent_at >= ports.settle
 
 
-def confirm(order: HedgeOrder, ports: Ports) -> None:
-    for poll in range(ports.fill_polls):
+def confirm(order: HedgeOrder, ports: Ports, polls: int | None = None) -> None:
+    polls = polls or ports.fill_polls
+    for poll in range(polls):
         try:
             status = ports.broker.order_status(order.broker_order_id, order.tag)
         except OpenAlgoError as failure:
@@ -234,7 +246,7 @@ def confirm(order: HedgeOrder, ports: Ports) -> None:
             apply_status(order, status)
             if order.status not in (OS.OPEN, OS.PARTIAL):
                 return
-        if poll + 1 < ports.fill_polls:
+        if poll + 1 < polls:
             ports.sleep(ports.poll_interval)
 
 

@@ -4,6 +4,7 @@ broker itself received."""
 
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from brokers.openalgo import InProcessTransport, OpenAlgoClient
 from brokers.simbroker.broker import SimBroker
 from brokers.simbroker.scenario import MarginPerBasket, build_simbroker, load_scenario
 from hedging.core.clock import SteppedClock, at
+from hedging import tasks
 from hedging.core.decide import ActionRefused
 from hedging.models import ActiveHedge, Alert, Control, DailySession, ExchangeHoliday, HedgeTransaction
 from hedging.services import executor, orchestrator
@@ -136,6 +138,25 @@ def test_an_unfilled_leg_is_cancelled_and_placed_again_at_the_new_price(world):
     assert sorted(attempts.values()) == [1, 2]
     assert len(world.our_orders()) == 3
     assert sum(o.filled_quantity for o in tx.orders.all()) == 130  # exactly what was wanted
+
+
+def test_a_tick_leaves_fills_still_to_come_to_the_buy_task(world, monkeypatch):
+    """The minute's batch goes on to its next session: it never waits out this one's fills."""
+    world.sim.faults.inject("placeorder", "no_fill")
+    slept, queued = [], []
+    world.ports.sleep = slept.append
+    world.ports.dispatch = partial(tasks.execute_here, world.ports, world.session)
+    monkeypatch.setattr(tasks.execute_hedge, "apply_async", lambda args, countdown: queued.append((args, countdown)))
+
+    world.tick("09:40")
+
+    (tx,) = world.transactions()
+    assert tx.status == "pending" and not slept
+    assert sorted(tx.orders.values_list("leg", "status")) == [("CE", "open"), ("PE", "complete")]
+    assert queued == [((tx.pk,), world.ports.poll_interval)]
+    # The buy task waits for the fill, then re-prices the open leg, as the tick would have.
+    assert executor.execute(tx.pk, world.ports).status == "filled"
+    assert len(world.our_orders()) == 3 and slept
 
 
 def test_a_partial_fill_is_completed_without_overbuying():
