@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from functools import partial
+from typing import TypeVar
 
 from celery import shared_task
 from django.conf import settings
@@ -20,6 +22,7 @@ from hedging.services import orchestrator, runtime, summary
 from hedging.services.executor import execute
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 TICK_EXPIRES = 55  # a tick not started within its minute is dropped, never replayed late
 LOOK_AGAIN = 5  # seconds before an order whose answer was lost is looked up again
 # Beat fires the snapshot and the lookahead in the same second; a snapshot holding a
@@ -52,22 +55,23 @@ def lookahead_batch(session_ids: list[int], tick_started: float | None = None) -
     batch's. The sessions and their rows are read together, and the notes written in
     one statement."""
     sessions = list(DailySession.objects.select_related("account").filter(pk__in=session_ids).order_by())
-    ports = {}
-    for session in sessions:
-        try:
-            ports[session.pk] = tick_ports(session)
-        except Exception:  # e.g. its account's API key gone from the environment
-            log.exception("lookahead of session %s failed", session.pk)
+    ports = each_session(sessions, tick_ports)  # fails e.g. for an account whose API key is gone
     sessions = [session for session in sessions if session.pk in ports]
     rows = orchestrator.glance_rows(sessions, {pk: p.broker for pk, p in ports.items()}, runtime.clock().now())
-    outcomes = []
+    outcomes = each_session(sessions, lambda session: tick_session(session, ports[session.pk], tick_started, rows[session.pk]))
+    orchestrator.note_ticks(list(outcomes.values()))
+    return len(outcomes)
+
+
+def each_session(sessions: list[DailySession], work: Callable[[DailySession], T]) -> dict[int, T]:
+    """`work` on each session, by id; a session's failure is logged, the rest go on."""
+    done = {}
     for session in sessions:
         try:
-            outcomes.append(tick_session(session, ports[session.pk], tick_started, rows[session.pk]))
+            done[session.pk] = work(session)
         except Exception:
             log.exception("lookahead of session %s failed", session.pk)
-    orchestrator.note_ticks(outcomes)
-    return len(outcomes)
+    return done
 
 
 @shared_task(name="hedging.lookahead")

@@ -24,11 +24,13 @@ _reads = ThreadPoolExecutor(max_workers=2 * settings.AUTOHEDGE_TICK_BATCH + 8, t
 
 
 class BrokerRead:
-    """A broker's funds and positions, asked for together."""
+    """A broker's funds and positions, asked for together; for a glance, also the quotes
+    of the hedges `held` (their bids decide an exit, when utilisation allows one)."""
 
-    def __init__(self, broker):
+    def __init__(self, broker, held: list[tuple[str, str]] | None = None):
         self._positions = _reads.submit(broker.positionbook)
         self._funds = _reads.submit(broker.funds)
+        self.held_quotes = _reads.submit(broker.multiquotes, held) if held else None
 
     def result(self) -> tuple[Funds, tuple[Position, ...]]:
         try:

@@ -167,7 +167,8 @@ def glance_rows(sessions: list[DailySession], brokers: dict[int, object], now: d
     for session in sessions:
         scheduler.of_session(rows[session.pk].executions, session)
         if reads_broker(session, rows[session.pk], now):
-            rows[session.pk] = replace(rows[session.pk], ahead=monitor.BrokerRead(brokers[session.pk]))
+            held = list(dict.fromkeys((hedge.symbol, hedge.exchange) for hedge in rows[session.pk].hedges))
+            rows[session.pk] = replace(rows[session.pk], ahead=monitor.BrokerRead(brokers[session.pk], held))
     return rows
 
 
@@ -249,7 +250,7 @@ def run(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapshot
         return TickOutcome(session.pk, "auto-hedge off for this session")
 
     settings = calculator.session_settings(session)
-    state = tick_state(session, seen, transactions, now, settings, ports.broker)
+    state = tick_state(session, seen, transactions, now, settings, ports.broker, ahead=rows.ahead)
     straddle = atm_straddle(seen.reading)
     benefit = calculator.per_strike_benefit(session, ports.broker, straddle, seen.quantity) if straddle else None
 
@@ -320,7 +321,10 @@ def detect_stop_outs(executions: list[StrategyExecution], broker, now: datetime)
     scheduler.mark_stopped_out(executions, closed, now)
 
 
-def tick_state(session, seen: Seen, transactions, now, settings, broker, with_bids: bool | None = None) -> TickState:
+def tick_state(
+    session, seen: Seen, transactions, now, settings, broker, with_bids: bool | None = None,
+    ahead: monitor.BrokerRead | None = None,
+) -> TickState:
     reading = seen.reading
     if with_bids is None:  # bids matter only when an exit is possible
         with_bids = reading.utilisation_pct < settings.exit_trigger_pct
@@ -334,14 +338,18 @@ def tick_state(session, seen: Seen, transactions, now, settings, broker, with_bi
         basket_quantity=seen.quantity,
         spent_today=executor.spent_today(transactions),
         last_action_at=transactions[-1].decided_at if transactions else None,
-        held_legs=held_legs(reading, broker, with_bids) if reading.holdings else (),
+        held_legs=held_legs(reading, broker, with_bids, ahead) if reading.holdings else (),
     )
 
 
-def held_legs(reading: monitor.MarginReading, broker, with_bids: bool) -> tuple[HeldLeg, ...]:
+def held_legs(
+    reading: monitor.MarginReading, broker, with_bids: bool, ahead: monitor.BrokerRead | None = None
+) -> tuple[HeldLeg, ...]:
     if not with_bids:
         return tuple(HeldLeg(h.symbol, h.option_type, h.strike, h.quantity, None) for h in reading.holdings)
-    quotes = {q.symbol: q.quote for q in broker.multiquotes([(h.symbol, h.exchange) for h in reading.holdings])}
+    asked = ahead.held_quotes if ahead else None
+    answer = asked.result() if asked else broker.multiquotes([(h.symbol, h.exchange) for h in reading.holdings])
+    quotes = {q.symbol: q.quote for q in answer}
     return tuple(
         HeldLeg(h.symbol, h.option_type, h.strike, h.quantity, quotes[h.symbol].bid if quotes.get(h.symbol) else None)
         for h in reading.holdings

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from hedging import tasks
-from hedging.core.clock import IST
+from hedging.core.clock import IST, at
 from hedging.models import Alert, DailySession
 from hedging.services import orchestrator, scheduler
 from tests.api.fixtures import SIM_KEY_ENV, make_tx
@@ -88,20 +88,47 @@ def test_a_batch_has_its_sessions_broker_reads_on_the_wire_at_once(trading_day, 
         session.baseline_margin = Decimal(0)
         session.save(update_fields=["baseline_margin"])
         scheduler.ensure_executions(session)
-    together = threading.Barrier(3, timeout=5)  # each funds read is answered once all three have come
-    handle = simbroker.handle
-
-    def funds_together(endpoint, body, *args, **kwargs):
-        if endpoint == "funds":
-            together.wait()
-        return handle(endpoint, body, *args, **kwargs)
-
-    simbroker.handle = funds_together
+    answered_together(simbroker, {"funds": 3})
 
     assert tasks.lookahead_batch([s.pk for s in (trading_day, *other_sessions)]) == 3
 
     notes = sorted(DailySession.objects.values_list("last_tick_note", flat=True))
     assert notes == ["auto-hedge off for this session", "no entry needs a hedge", "no entry needs a hedge"]
+
+
+def test_a_glance_asks_for_its_hedges_bids_beside_its_funds(trading_day, simbroker, celery_eager):
+    """Under the exit trigger the held legs' bids decide whether to sell them."""
+    assert tasks.lookahead_batch([trading_day.pk]) == 1  # the hedge for P2, bought
+    trading_day.budget = Decimal(5000000)  # utilisation far under the exit trigger
+    trading_day.save(update_fields=["budget"])
+    simbroker.clock.set(at(SIM_DAY, time(9, 57)))
+    together = answered_together(simbroker, {"funds": 1, "multiquotes": 1})
+
+    assert tasks.lookahead_batch([trading_day.pk]) == 1
+
+    trading_day.refresh_from_db()
+    assert not together.broken and not trading_day.last_tick_note.startswith("broker unreachable")
+
+
+def answered_together(sim, first_calls: dict[str, int]) -> threading.Barrier:
+    """The first `n` calls of each endpoint named are answered only once all of them have
+    come (5 s at most: then each fails, as a broken broker would)."""
+    together = threading.Barrier(sum(first_calls.values()), timeout=5)
+    waiting = dict(first_calls)
+    lock = threading.Lock()
+    handle = sim.handle
+
+    def held(endpoint, body, *args, **kwargs):
+        with lock:
+            wait = waiting.get(endpoint, 0) > 0
+            if wait:
+                waiting[endpoint] -= 1
+        if wait:
+            together.wait()
+        return handle(endpoint, body, *args, **kwargs)
+
+    sim.handle = held
+    return together
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the other connection must see the rows
