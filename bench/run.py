@@ -12,8 +12,10 @@
   path and an API key per account), one session in ten needing a hedge
   (`--buyers-every`); measured from
   the enqueue to the last session's tick written, on one worker and on two, each run as
-  the Procfile runs it (prefork, 2 processes; `--pool`, `--concurrency`). The CPU the
-  workers used, and this process (the simulated brokers), is printed beside it.
+  the Procfile runs it (prefork, 4 processes; `--pool`, `--concurrency`). The CPU the
+  workers, PostgreSQL and this process (the simulated brokers) used, and the cores'
+  idle time, are printed beside it. `--broker-latency` holds each broker answer back,
+  as a real OpenAlgo's trip to its broker would (tens of milliseconds).
   The option chains' strike lists are first read into Redis, as the forecast before
   the open and the minute's margin snapshots keep them. The day's first minute finds
   the workers cold (each process opens its connection to each account's OpenAlgo); it
@@ -241,6 +243,7 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
             slowest = max(minutes[3:], key=lambda m: m.elapsed)
             results.append((f"{name}, the day's first minute", fanout_figures(minutes[0], pool, concurrency)))
             results.append((f"{name}, slowest of minutes 4–6", fanout_figures(slowest, pool, concurrency)))
+            results.append((f"{name}, each minute", ", ".join(f"{m.elapsed:.2f}" for m in minutes) + " s"))
     finally:
         front.close()
     return results
@@ -272,7 +275,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=1000, help="sessions (accounts) in the fan-out tick")
     parser.add_argument("--pool", default="prefork", choices=["prefork", "threads"],
                         help="fan-out workers' pool (the Procfile's: prefork)")
-    parser.add_argument("--concurrency", type=int, default=2, help="fan-out workers' processes or threads (the Procfile's: 2)")
+    parser.add_argument("--concurrency", type=int, default=4, help="fan-out workers' processes or threads (the Procfile's: 4)")
     parser.add_argument("--buyers-every", type=int, default=10, help="one fan-out session in this many buys a hedge")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="fan-out: run with this many workers, in turn")
     parser.add_argument("--broker-latency", type=float, default=0, metavar="MS",

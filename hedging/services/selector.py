@@ -43,38 +43,52 @@ SHARED_PAUSE = 60.0  # seconds the shared lists are left alone after Redis faile
 _shared_down_until = 0.0
 
 
-def strike_list(session: DailySession, broker, now: datetime, fresh: bool = False, max_age: float = CHAIN_TTL) -> OptionChain:
+def strike_list(session: DailySession, broker, now: datetime, fresh: bool = False) -> OptionChain:
     """The chain's strike list, kept in this process or shared by the worker's others,
-    else read from the broker: also when `fresh`, or when the list kept is `max_age`
-    seconds old."""
-    key = (broker.host, session.index_name, session.expiry)
-    kept = None if fresh else _kept(key, now, max_age)
+    else (or when `fresh`) read from the broker."""
+    key = _key(session, broker)
+    kept = None if fresh else _kept(key, now)
     if kept:
         return kept
     chain = broker.option_chain(session.index_name, SPOT_EXCHANGE[session.index_name], session.expiry)
     _keep(key, (now, chain))
-    _shared(key, lambda market, name: market.set(name, (now, chain), timeout=CHAIN_TTL))
+    _shared(key, lambda market, name: market.set_many({name: (now, chain), f"{name}:at": now}, timeout=CHAIN_TTL))
     return chain
 
 
 def warm(session: DailySession, broker, now: datetime) -> None:
-    """Refresh the strike list ahead of need, if it is getting old."""
-    strike_list(session, broker, now, max_age=WARM_AFTER)
+    """Read the list again once it is half its life old, wherever it was read. Its age
+    is asked of Redis, not the list itself: a process keeps a few hundred lists, not
+    every account's."""
+    key = _key(session, broker)
+    kept = _local(key)
+    if _fresh(kept and kept[0], now, WARM_AFTER):
+        return
+    if not _fresh(_shared(key, lambda market, name: market.get(f"{name}:at")), now, WARM_AFTER):
+        strike_list(session, broker, now, fresh=True)
 
 
-def _kept(key: tuple, now: datetime, max_age: float) -> OptionChain | None:
+def _key(session: DailySession, broker) -> tuple:
+    return (broker.host, session.index_name, session.expiry)
+
+
+def _local(key: tuple) -> tuple[datetime, OptionChain] | None:
     with _lock:
-        kept = _chains.get(key)
-    if not _is_fresh(kept, now, max_age):
+        return _chains.get(key)
+
+
+def _kept(key: tuple, now: datetime) -> OptionChain | None:
+    kept = _local(key)
+    if not _fresh(kept and kept[0], now, CHAIN_TTL):
         kept = _shared(key, lambda market, name: market.get(name))
-        if not _is_fresh(kept, now, max_age):
+        if not _fresh(kept and kept[0], now, CHAIN_TTL):
             return None
         _keep(key, kept)
     return kept[1]
 
 
-def _is_fresh(kept: tuple[datetime, OptionChain] | None, now: datetime, max_age: float) -> bool:
-    return kept is not None and abs((now - kept[0]).total_seconds()) < max_age
+def _fresh(read_at: datetime | None, now: datetime, max_age: float) -> bool:
+    return read_at is not None and abs((now - read_at).total_seconds()) < max_age
 
 
 def _keep(key: tuple, kept: tuple[datetime, OptionChain]) -> None:
@@ -103,7 +117,7 @@ def _shared(key: tuple, use):
 
 
 def forget() -> None:
-    """This process's lists (tests: a rolled-back day's market must not outlive it)."""
+    """Drop this process's lists, and any pause on Redis (tests: another process)."""
     global _shared_down_until
     with _lock:
         _chains.clear()
