@@ -18,9 +18,9 @@ from hedging.rows import fetch
 
 
 # Funds and positions are read at once: one broker round trip before a decision, not
-# two; and a batch of glances has all its sessions' reads on the wire together, with
-# room left for its locked ticks' reads.
-_reads = ThreadPoolExecutor(max_workers=2 * settings.AUTOHEDGE_TICK_BATCH + 8, thread_name_prefix="broker-reads")
+# two; and a batch of glances has all its sessions' reads on the wire together (up to
+# three each), with room left for its locked ticks' reads.
+_reads = ThreadPoolExecutor(max_workers=3 * settings.AUTOHEDGE_TICK_BATCH + 8, thread_name_prefix="broker-reads")
 
 
 class BrokerRead:
