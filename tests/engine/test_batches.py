@@ -1,6 +1,6 @@
 """The minute's fan-out: sessions ticked in batches, each noted, a failure kept to its own
-session; a glance without the lock for a session with nothing to do, the locked tick
-for one with something."""
+session, the batch's broker reads on the wire together; a glance without the lock for a
+session with nothing to do, the locked tick for one with something."""
 
 import threading
 from datetime import time
