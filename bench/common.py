@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -54,31 +55,25 @@ def stop_workers(*workers: subprocess.Popen) -> None:
             worker.wait()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU a process and its live children (a prefork pool) have used so far (Linux)."""
-    total = 0.0
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(entry) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def postgres_cpu_seconds() -> dict[int, float]:
-    """User + system CPU each PostgreSQL process has used so far, by pid (Linux)."""
-    used = {}
+def _processes() -> Iterator[tuple[int, int, str, float]]:
+    """(pid, parent pid, name, user + system CPU seconds so far) of each live process (Linux)."""
     for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
             name, fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)
-        except OSError:
+        except OSError:  # gone meanwhile
             continue
-        if name.endswith("(postgres"):
-            fields = fields.split()
-            used[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return used
+        fields = fields.split()
+        yield int(entry), int(fields[1]), name.split("(", 1)[1], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU a process and its live children (a prefork pool) have used so far."""
+    return sum(cpu for each, parent, _, cpu in _processes() if pid in (each, parent))
+
+
+def postgres_cpu_seconds() -> dict[int, float]:
+    """CPU each PostgreSQL process has used so far, by pid."""
+    return {pid: cpu for pid, _, name, cpu in _processes() if name == "postgres"}
 
 
 def postgres_cpu_since(before: dict[int, float]) -> float:

@@ -36,8 +36,8 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from types import SimpleNamespace
 from decimal import Decimal
+from types import SimpleNamespace
 
 from alerts import bench_hedge_to_telegram
 from front import LeanFront
@@ -175,15 +175,15 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
     sims = {key: build_simbroker(scenario, clock, margin_per_basket=margin, api_key=key) for key in keys.values()}
     brokers = Accounts(sims)
     front = LeanFront(brokers.handle, latency_ms / 1000)
-    redis.Redis.from_url(REDIS_URL).flushdb()  # no strike lists of an earlier run
-    for n, key in enumerate(keys.values()):  # as the forecast and the snapshots keep them
-        broker = OpenAlgoClient(f"{front.url}/openalgo-{n}", key, rate_limit=False)
-        selector.strike_list(SimpleNamespace(index_name="NIFTY", expiry=scenario.expiry), broker, clock.now())
     DailySession.objects.all().delete()
     accounts = BrokerAccount.objects.bulk_create(
         BrokerAccount(name=f"fan-out {n}", host=f"{front.url}/openalgo-{n}", mode=Mode.LIVE, api_key_env=env)
         for n, env in enumerate(keys)
     )
+    redis.Redis.from_url(REDIS_URL).flushdb()  # no strike lists of an earlier run
+    for account, key in zip(accounts, keys.values()):  # as the forecast and the snapshots keep them
+        broker = OpenAlgoClient(account.host, key, rate_limit=False)
+        selector.strike_list(SimpleNamespace(index_name="NIFTY", expiry=scenario.expiry), broker, clock.now())
     StrategySchedule.objects.bulk_create(
         StrategySchedule(account=account, index_name="NIFTY", name=name, entry_time=entry, exit_time="15:15", baskets=baskets)
         for account in accounts for name, entry, baskets in SCHEDULE
