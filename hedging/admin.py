@@ -76,7 +76,7 @@ class HedgeTransactionAdmin(admin.ModelAdmin):
 @admin.register(models.HedgeOrder)
 class HedgeOrderAdmin(admin.ModelAdmin):
     list_display = ["tag", "side", "symbol", "quantity", "limit_price", "status", "average_price", "sent_at"]
-    list_filter = ["status", "side", "leg"]
+    list_filter = ["status", "side", "option_type"]
     search_fields = ["tag", "symbol", "broker_order_id"]
     readonly_fields = [f.name for f in models.HedgeOrder._meta.fields]
 

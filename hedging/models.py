@@ -146,6 +146,7 @@ class DailySession(models.Model):
     # What the lookahead last did with the session, and why (its own words).
     last_tick_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_tick_note = models.CharField(max_length=300, blank=True, editable=False)
+    last_tick_failed = models.BooleanField(default=False, editable=False)
 
     class Meta:
         db_table = schema_table("daily_session")
@@ -286,7 +287,9 @@ class HedgeTransaction(models.Model):
 
 class HedgeOrder(models.Model):
     """One leg's order attempt. The tag (OpenAlgo's `strategy`) finds it again in the
-    broker's order book after a crash or a timeout."""
+    broker's order book after a crash or a timeout. A decision may hold several legs of
+    one option type (hedges held at two strikes, sold together): `leg` names each one
+    within its transaction, "CE", "PE", then "CE2", "PE2"…"""
 
     class Side(models.TextChoices):
         BUY = "BUY", "Buy"
@@ -304,7 +307,8 @@ class HedgeOrder(models.Model):
         PAPER = "paper", "Paper (not sent)"
 
     transaction = models.ForeignKey(HedgeTransaction, on_delete=models.CASCADE, related_name="orders")
-    leg = models.CharField(max_length=2, choices=OptionType.choices)
+    leg = models.CharField(max_length=8, help_text="The leg within its transaction: CE, PE, CE2…")
+    option_type = models.CharField(max_length=2, choices=OptionType.choices)
     attempt = models.PositiveSmallIntegerField(default=1)
     tag = models.CharField(max_length=60, unique=True)
     symbol = models.CharField(max_length=40)

@@ -299,8 +299,8 @@ def transaction_csv(request):
         writer.writerow([
             tx.pk, tx.decided_at.astimezone(IST).isoformat(), str(tx.session), tx.session.is_replay, tx.action, tx.origin,
             tx.requested_by.username if tx.requested_by else "", tx.hedge_baskets, tx.status, tx.reason,
-            " ".join(tx.for_entries), " ".join(f"{o.leg} {o.strike}" for o in orders),
-            " ".join(f"{o.leg} {o.average_price or o.limit_price}" for o in orders),
+            " ".join(tx.for_entries), " ".join(f"{o.option_type} {o.strike}" for o in orders),
+            " ".join(f"{o.option_type} {o.average_price or o.limit_price}" for o in orders),
             tx.util_before_pct, tx.util_projected_pct, tx.util_after_pct, tx.expected_cost, tx.cost, tx.latency_ms, tx.error,
         ])
     return response

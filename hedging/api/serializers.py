@@ -157,7 +157,7 @@ class HedgeOrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = HedgeOrder
         fields = [
-            "leg", "attempt", "side", "symbol", "exchange", "strike", "quantity", "limit_price", "expected_price",
+            "leg", "option_type", "attempt", "side", "symbol", "exchange", "strike", "quantity", "limit_price", "expected_price",
             "status", "filled_quantity", "average_price", "mbpr", "runner_up_mbpr", "broker_order_id", "error", "sent_at",
         ]
         read_only_fields = fields

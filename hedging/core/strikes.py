@@ -25,6 +25,7 @@ class OptionQuote:
     bid: Decimal | None  # None: no live price
     ask: Decimal | None
     ltp: Decimal | None = None
+    held_short: bool = False  # the account is short this option: buying it would close a strategy's leg
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ def exclusion(quote: OptionQuote, spot: Decimal, settings: HedgeSettings) -> str
     distance = quote.strike - spot if quote.option_type == "CE" else spot - quote.strike
     if distance <= 0:
         return "not OTM"
+    if quote.held_short:
+        return "a strike the account is short"
     if not settings.min_otm_distance <= distance <= settings.max_otm_distance:
         return f"distance outside {settings.min_otm_distance}–{settings.max_otm_distance} points"
     if not quote.bid or not quote.ask:

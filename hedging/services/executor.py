@@ -85,8 +85,9 @@ def record(
         HedgeOrder.objects.bulk_create(
             HedgeOrder(
                 transaction=tx,
-                leg=leg.option_type,
-                tag=tag(tx, leg.option_type, 1),
+                leg=name,
+                option_type=leg.option_type,
+                tag=tag(tx, name, 1),
                 symbol=leg.symbol,
                 exchange=exchange,
                 strike=leg.strike,
@@ -97,9 +98,21 @@ def record(
                 mbpr=_mbpr(leg.mbpr),
                 runner_up_mbpr=_mbpr(leg.runner_up_mbpr),
             )
-            for leg in decision.legs
+            for name, leg in zip(leg_names(decision.legs), decision.legs)
         )
     return tx
+
+
+def leg_names(legs) -> list[str]:
+    """Each leg's name within its transaction: the first of an option type is named
+    for it ("CE"), further ones numbered ("CE2")."""
+    seen: dict[str, int] = {}
+    names = []
+    for leg in legs:
+        seen[leg.option_type] = seen.get(leg.option_type, 0) + 1
+        count = seen[leg.option_type]
+        names.append(leg.option_type if count == 1 else f"{leg.option_type}{count}")
+    return names
 
 
 def tag(tx: HedgeTransaction, leg: str, attempt: int) -> str:
@@ -300,6 +313,7 @@ def retry(tx: HedgeTransaction, order: HedgeOrder, remaining: int, ports: Ports)
     return HedgeOrder.objects.create(
         transaction=tx,
         leg=order.leg,
+        option_type=order.option_type,
         attempt=order.attempt + 1,
         tag=tag(tx, order.leg, order.attempt + 1),
         symbol=order.symbol,
@@ -370,7 +384,7 @@ def hedge_of(session: DailySession, order: HedgeOrder, now: datetime) -> ActiveH
         buy_order=order,
         symbol=order.symbol,
         exchange=order.exchange,
-        option_type=order.leg,
+        option_type=order.option_type,
         strike=order.strike,
         quantity=order.filled_quantity,
         entry_price=order.average_price,

@@ -46,6 +46,7 @@ MAX_BUDGET = BUDGET_PER_BASKET * 32767  # the replay session counts budget ÷ �
 MIN_CALIBRATION_PRICE = Decimal("1")  # under ₹1 a ₹0.05 tick is 5% of the price: too coarse to read a volatility
 TRADING_DAYS_A_YEAR = 252
 ENTRY_ALERTS = ("breach_unavoidable", "cap_reached", "no_eligible_strike")  # decide keys these `prefix:NAME,NAME`
+SUMMED_UP = ("breach_unavoidable", "cap_reached")  # the message's shortfall and breach lines say these
 
 
 class ForecastError(ValueError):
@@ -160,6 +161,12 @@ class ForecastResult:
         return self.shortfall_from is None
 
     @property
+    def warnings(self) -> tuple[RunAlert, ...]:
+        """Every alert above info the day would raise: a strike that can't be found is
+        as much the trader's business as a cap or a breach."""
+        return tuple(x for x in self.alerts if x.level != "info")
+
+    @property
     def cost(self) -> Decimal:
         return sum((buy.cost for buy in self.planned), Decimal(0))
 
@@ -181,6 +188,7 @@ class ForecastResult:
             "cost_low": number(self.cost_low, "0.01"),
             "cost_high": number(self.cost_high, "0.01"),
             "peak_util_pct": number(self.peak_util_pct),
+            "alerts": [alert_json(x) for x in self.warnings],
         }
 
     def detail(self) -> dict[str, Any]:
@@ -215,11 +223,12 @@ class ForecastResult:
                 {"time": f"{p.time:%H:%M:%S}", "util_pct": number(p.util_pct), "open_baskets": p.open_baskets, "hedges_held": p.hedges_held}
                 for p in self.timeline
             ],
-            "alerts": [
-                {"time": f"{x.time:%H:%M:%S}", "kind": x.kind, "level": x.level, "text": x.text, "entries": list(x.entries)}
-                for x in self.alerts
-            ],
+            "alerts": [alert_json(x) for x in self.alerts],
         }
+
+
+def alert_json(x: RunAlert) -> dict[str, Any]:
+    return {"time": f"{x.time:%H:%M:%S}", "kind": x.kind, "level": x.level, "text": x.text, "entries": list(x.entries)}
 
 
 def buy_json(buy: PlannedBuy) -> dict[str, Any]:
@@ -561,7 +570,7 @@ def read_day(scenario: Scenario, session: DailySession) -> DayRun:
 
 
 def planned_buy(tx: HedgeTransaction, scenario: Scenario) -> PlannedBuy:
-    legs = tuple(Leg(o.leg, o.strike, o.filled_quantity, o.average_price) for o in tx.orders.all() if o.filled_quantity)
+    legs = tuple(Leg(o.option_type, o.strike, o.filled_quantity, o.average_price) for o in tx.orders.all() if o.filled_quantity)
     low, high = cost_range(legs, tx.decided_at, scenario, tx.cost)
     return PlannedBuy(
         time=tx.decided_at.astimezone(IST).time(),
@@ -701,6 +710,7 @@ def telegram_message(result: ForecastResult, session: messages.SessionRef) -> st
     if result.breaches:
         names = ", ".join(f"<b>{html.escape(name)}</b>" for name in result.breaches)
         lines.append(f"🚨 Even fully hedged, {names} will breach the budget.")
+    lines += [f"⚠️ {x.time:%H:%M} {html.escape(x.text)}" for x in result.warnings if x.kind not in SUMMED_UP]
     if not result.auto_enabled:
         lines.append("⏸ Auto-hedge is off: none of this is bought unless it is turned on.")
     return "\n".join(lines)

@@ -11,6 +11,7 @@ A glance that finds something hands the session to the locked tick, which reads 
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass, replace
@@ -21,6 +22,7 @@ from django.db import connection, transaction
 
 from brokers.models import SPOT_EXCHANGE
 from brokers.openalgo import OpenAlgoError
+from config.reporting import redact
 from hedging.core.calendar import is_market_open
 from hedging.core.decide import EXIT, ActionRefused, Decision, HeldLeg, TickState, decide, manual_decision
 from hedging.core.margin import ConstantsMargin
@@ -30,6 +32,7 @@ from hedging.services import calculator, executor, monitor, scheduler, selector
 from hedging.services.alerts import alert, raise_alert
 from hedging.services.executor import Ports
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TickOutcome:
@@ -38,6 +41,7 @@ class TickOutcome:
     decision: Decision | None = None
     transaction_id: int | None = None
     at: datetime | None = None  # the tick's moment; None when it was skipped
+    failed: bool = False  # the tick could not do its work: a problem for the trader to see
 
 
 BUSY = "busy or not active"
@@ -77,15 +81,33 @@ def tick(
     outcome = glance(*glanced, ports, now) if glanced else None
     if outcome:
         return outcome
-    # No savepoint inside a caller's transaction (a replay's): a failed tick fails the day.
-    with transaction.atomic(savepoint=False):
-        session = claim(session_id)
-        if session is None:
-            return TickOutcome(session_id, BUSY)
-        outcome = replace(run(session, rows_of(session, refresh=snapshot), ports, now, snapshot), at=now)
-    if outcome.transaction_id:
-        dispatch(outcome.transaction_id, ports, tick_started)
+    in_callers_transaction = connection.in_atomic_block  # a replay's day: a failure here fails it
+    try:
+        # No savepoint inside a caller's transaction: a failed reading fails the replayed day.
+        with transaction.atomic(savepoint=False):
+            session = claim(session_id)
+            if session is None:
+                return TickOutcome(session_id, BUSY)
+            outcome = replace(run(session, rows_of(session, refresh=snapshot), ports, now, snapshot), at=now)
+        if outcome.transaction_id:
+            dispatch(outcome.transaction_id, ports, tick_started)
+    except Exception as failure:
+        if in_callers_transaction:
+            raise
+        with transaction.atomic():
+            session = DailySession.objects.get(pk=session_id)
+            return tick_failed(session, failure, ports, now)
     return outcome
+
+
+def tick_failed(session: DailySession, failure: Exception, ports: Ports, now: datetime) -> TickOutcome:
+    """No silent tick: the session's note, and one critical alert a quarter hour, say so."""
+    log.exception("tick of session %s failed", session.pk)
+    what = redact(f"{type(failure).__name__}: {failure}")
+    alert(session, "tick_failed", "critical",
+          f"Auto-hedge could not finish its {now:%H:%M} check: {what}. Entries may go in unhedged until this is fixed.",
+          now, ports.deliver_alert, dedupe_key=f"tick:{now:%H}:{now.minute // 15}")
+    return TickOutcome(session.pk, f"tick failed: {what}", at=now, failed=True)
 
 
 def note_ticks(outcomes: list[TickOutcome]) -> None:
@@ -93,7 +115,7 @@ def note_ticks(outcomes: list[TickOutcome]) -> None:
     One statement for a batch's notes: bulk_update's CASE costs more than the ticks."""
     at_field = DailySession._meta.get_field("last_tick_at")
     rows = [
-        (at_field.get_db_prep_value(outcome.at, connection), outcome.note[:300], outcome.session_id)
+        (at_field.get_db_prep_value(outcome.at, connection), outcome.note[:300], outcome.failed, outcome.session_id)
         for outcome in outcomes
         if outcome.at is not None
     ]
@@ -101,7 +123,7 @@ def note_ticks(outcomes: list[TickOutcome]) -> None:
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"UPDATE {connection.ops.quote_name(DailySession._meta.db_table)} "
-                "SET last_tick_at = %s, last_tick_note = %s WHERE id = %s",
+                "SET last_tick_at = %s, last_tick_note = %s, last_tick_failed = %s WHERE id = %s",
                 rows,
             )
 
@@ -116,6 +138,9 @@ def glance(session: DailySession, rows: Rows, ports: Ports, now: datetime) -> Ti
     try:
         return replace(run(session, rows, ports, now, snapshot=False), at=now)
     except NeedsLock:
+        return None
+    except Exception:  # the locked tick tries again, and says so if it fails too
+        log.warning("glance at session %s failed", session.pk, exc_info=True)
         return None
 
 
@@ -231,7 +256,7 @@ def look(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapsho
         # One alert per quarter hour of an outage, not one a minute.
         alert(session, "broker_unreachable", "critical", f"Broker unreachable: {failure}", now, ports.deliver_alert,
               dedupe_key=f"broker:{now:%H}:{now.minute // 15}")
-        return TickOutcome(session.pk, f"broker unreachable: {failure}")
+        return TickOutcome(session.pk, f"broker unreachable: {failure}", failed=True)
     if snapshot:
         monitor.snapshot(session, reading, now, scheduler.open_baskets(rows.executions))
     return Seen(reading, quantity, model, rows.executions)
@@ -239,8 +264,21 @@ def look(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapsho
 
 def run(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapshot: bool) -> TickOutcome:
     seen = look(session, rows, ports, now, snapshot)
-    if isinstance(seen, TickOutcome):
-        return seen
+    if isinstance(seen, TickOutcome) or not rows.locked:
+        return seen if isinstance(seen, TickOutcome) else act(session, rows, seen, ports, now)
+    try:
+        with transaction.atomic():  # a failure deciding keeps the reading's writes: baseline, lot size, entries
+            return act(session, rows, seen, ports, now)
+    except OpenAlgoError as failure:  # the market read for a buy
+        alert(session, "broker_unreachable", "critical", f"Broker unreachable while pricing a hedge buy: {failure}",
+              now, ports.deliver_alert, dedupe_key=f"broker:{now:%H}:{now.minute // 15}")
+        return TickOutcome(session.pk, f"broker unreachable while pricing a hedge buy: {failure}", failed=True)
+    except Exception as failure:
+        return tick_failed(session, failure, ports, now)
+
+
+def act(session: DailySession, rows: Rows, seen: Seen, ports: Ports, now: datetime) -> TickOutcome:
+    """Decide on what `look` saw, and write the decision."""
     transactions = rows.transactions
     flight = executor.in_flight(transactions)
     if flight:
@@ -256,7 +294,7 @@ def run(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapshot
 
     def market():
         require_lock(rows)  # a buy is due: its market is read under the lock
-        return selector.market_view(session, ports.broker, settings, now)
+        return selector.market_view(session, ports.broker, settings, now, shorts_of(seen.reading))
 
     decision = decide(state, settings, seen.model, market, benefit)
     if decision.action or decision.alerts:
@@ -356,6 +394,10 @@ def held_legs(
     )
 
 
+def shorts_of(reading: monitor.MarginReading) -> frozenset[str]:
+    return frozenset(reading.positions.get("shorts", {}))
+
+
 def atm_straddle(reading: monitor.MarginReading) -> tuple[str, str] | None:
     """The session's short straddle symbols, for the per-strike model's margin calls."""
     shorts = sorted(reading.positions.get("shorts", {}))
@@ -388,7 +430,7 @@ def manual(
         settings = calculator.session_settings(session)
         state = tick_state(session, seen, transactions, now, settings, ports.broker, with_bids=action == EXIT)
         who = getattr(user, "username", None) or "trader"
-        decision = manual_decision(state, settings, seen.model, action, hedge_baskets, lambda: selector.market_view(session, ports.broker, settings, now), who)
+        decision = manual_decision(state, settings, seen.model, action, hedge_baskets, lambda: selector.market_view(session, ports.broker, settings, now, shorts_of(seen.reading)), who)
         tx = executor.record(session, decision, key, now, origin=HedgeTransaction.Origin.MANUAL, user=user)
     dispatch(tx.pk, ports, time.time())
     tx.refresh_from_db()

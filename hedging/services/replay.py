@@ -170,7 +170,7 @@ def action(tx: HedgeTransaction) -> dict[str, Any]:
         "legs": [
             {
                 "symbol": o.symbol,
-                "option_type": o.leg,
+                "option_type": o.option_type,
                 "strike": number(o.strike, "1"),
                 "quantity": o.filled_quantity,
                 "price": number(o.average_price, "0.01"),

@@ -135,20 +135,23 @@ def candidates(chain: OptionChain, spot: Decimal, settings: HedgeSettings) -> li
     return found
 
 
-def market_view(session: DailySession, broker, settings: HedgeSettings, now: datetime) -> Market:
+def market_view(
+    session: DailySession, broker, settings: HedgeSettings, now: datetime, shorts: frozenset[str] = frozenset()
+) -> Market:
     """Spot and live quotes of the candidate strikes, in one call. Candidates are taken
     around the strike list's (older) spot with some slack; the strike choice then
     applies the distance window to the fresh spot. A spot that ran away from the list's
-    reads the list again."""
+    reads the list again. `shorts`: options the account is short (after the index has
+    moved, an earlier straddle's strike can sit in the hedge window)."""
     chain = strike_list(session, broker, now)
-    market = _priced(session, broker, settings, chain)
+    market = _priced(session, broker, settings, chain, shorts)
     reference = chain.underlying_ltp or chain.atm_strike
     if abs(market.spot - reference) > reference * SPOT_SLACK / 2:
-        market = _priced(session, broker, settings, strike_list(session, broker, now, fresh=True))
+        market = _priced(session, broker, settings, strike_list(session, broker, now, fresh=True), shorts)
     return market
 
 
-def _priced(session: DailySession, broker, settings: HedgeSettings, chain: OptionChain) -> Market:
+def _priced(session: DailySession, broker, settings: HedgeSettings, chain: OptionChain, shorts: frozenset[str]) -> Market:
     reference = chain.underlying_ltp or chain.atm_strike
     slack = reference * SPOT_SLACK
     wide = replace(
@@ -158,15 +161,16 @@ def _priced(session: DailySession, broker, settings: HedgeSettings, chain: Optio
     )
     wanted = candidates(chain, reference, wide)
     index, exchange = session.index_name, OPTION_EXCHANGE[session.index_name]
-    spot_quote, *quotes = broker.multiquotes(
-        [(index, SPOT_EXCHANGE[index])] + [(symbol, exchange) for symbol, _, _ in wanted]
-    )
-    by_symbol = {q.symbol: q.quote for q in quotes}
+    spot = (index, SPOT_EXCHANGE[index])
+    # Matched by symbol and exchange: a real OpenAlgo lists the symbols it refused first.
+    answers = broker.multiquotes([spot] + [(symbol, exchange) for symbol, _, _ in wanted])
+    by_symbol = {(q.symbol, q.exchange): q.quote for q in answers}
+    spot_quote = by_symbol.get(spot)
     return Market(
-        spot=(spot_quote.quote and spot_quote.quote.ltp) or reference,
+        spot=(spot_quote and spot_quote.ltp) or reference,
         quotes=[
-            OptionQuote(symbol, option_type, strike, q.bid, q.ask, q.ltp)
+            OptionQuote(symbol, option_type, strike, q.bid, q.ask, q.ltp, held_short=symbol in shorts)
             for symbol, option_type, strike in wanted
-            if (q := by_symbol.get(symbol)) is not None
+            if (q := by_symbol.get((symbol, exchange))) is not None
         ],
     )

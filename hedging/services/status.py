@@ -138,6 +138,8 @@ def session_status(
     transactions = list(session.transactions.order_by("decided_at", "pk"))
     snapshot = session.snapshots.order_by("-taken_at").first()
     model, problem = margin_model(session)
+    if session.last_tick_failed:
+        problem = "; ".join(filter(None, [f"the {session.last_tick_at.astimezone(IST):%H:%M} tick failed: {session.last_tick_note}", problem]))
     entered = scheduler.open_baskets(executions)
     reading, broker = read_broker(session, connect, model, entered, now)
     margin = margin_now(reading, snapshot, now)

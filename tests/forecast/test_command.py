@@ -25,12 +25,28 @@ def forecast(*args: str) -> str:
 
 def test_json_for_a_scenario_is_the_documented_shape_in_plain_numbers():
     answer = json.loads(forecast(str(SCENARIOS / "one-entry-breach.json"), "--json"))
-    assert set(answer) == {"planned", "breaches", "cap_covers", "shortfall_from", "cost_low", "cost_high", "peak_util_pct"}
+    assert set(answer) == {"planned", "breaches", "cap_covers", "shortfall_from", "cost_low", "cost_high", "peak_util_pct", "alerts"}
     assert answer["planned"] == [
         {"time": "09:40:00", "hedge_baskets": 1, "for_entries": ["P2"], "util_projected_pct": 99.9, "util_after_pct": 81.0}
     ]
     assert (answer["breaches"], answer["cap_covers"], answer["shortfall_from"], answer["peak_util_pct"]) == ([], True, None, 81.0)
+    assert answer["alerts"] == []
     assert isinstance(answer["cost_low"], float) and 0 < answer["cost_low"] <= answer["cost_high"]
+
+
+def test_a_day_no_strike_can_hedge_is_not_called_covered(tmp_path):
+    """Its replay raised no_eligible_strike: the forecast says so, not "no buys expected"."""
+    day = json.loads((SCENARIOS / "one-entry-breach.json").read_text())
+    day["config"].update(min_premium=40, max_premium=60)
+    path = tmp_path / "no-strike.json"
+    path.write_text(json.dumps(day))
+
+    answer = json.loads(forecast(str(path), "--json"))
+    (alert,) = answer["alerts"]
+    assert (alert["kind"], alert["time"], alert["entries"]) == ("no_eligible_strike", "09:40:00", ["P2"])
+    text = forecast(str(path))
+    assert "No hedge buys expected" not in text
+    assert "Critical at 09:40: P2 at 09:45: projected 99.9% > 95.0%; no eligible" in text
 
 
 def test_json_names_the_shortfall_when_the_cap_is_too_small():

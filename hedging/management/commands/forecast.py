@@ -12,7 +12,7 @@ from brokers.simbroker.scenario import ScenarioError, load_scenario
 from hedging.messages import format_inr
 from hedging.models import DailySession
 from hedging.services import runtime
-from hedging.services.forecast import ForecastError, ForecastResult, forecast_for_session, forecast_scenario
+from hedging.services.forecast import SUMMED_UP, ForecastError, ForecastResult, forecast_for_session, forecast_scenario
 
 
 class Command(BaseCommand):
@@ -72,11 +72,14 @@ def table(result: ForecastResult) -> str:
             for buy in result.planned
         ]
         lines.append(f"Cost ~{format_inr(result.cost)} ({format_inr(result.cost_low)}–{format_inr(result.cost_high)})")
+    elif not result.warnings:
+        lines.append("No hedge buys expected.")
     else:
-        lines.append("No hedge buys expected." if result.cap_covers else "No hedge buys within the cap.")
+        lines.append("No hedge buys." if result.cap_covers else "No hedge buys within the cap.")
     lines.append("The cap covers the plan." if result.cap_covers else shortfall(result))
     if result.breaches:
         lines.append(f"Over the target even fully hedged: {', '.join(result.breaches)}.")
+    lines += [f"{x.level.capitalize()} at {x.time:%H:%M}: {x.text}" for x in result.warnings if x.kind not in SUMMED_UP]
     lines.append(f"Peak utilisation {result.peak_util_pct:.1f}%.")
     return "\n".join(lines)
 
