@@ -166,9 +166,14 @@ CELERY_DB_REUSE_MAX = 1 << 62
 AUTOHEDGE_LIVE_TRADING = env_bool("AUTOHEDGE_LIVE_TRADING", False)
 OPENALGO_TIMEOUT_CONNECT = float(os.environ.get("OPENALGO_TIMEOUT_CONNECT", "2"))
 OPENALGO_TIMEOUT_READ = float(os.environ.get("OPENALGO_TIMEOUT_READ", "5"))
-# An order sent with no answer and not in the order book is sent again only after this
-# long: more than the read timeout, so a slow placement has surely landed by then.
+# An order claimed by a worker that died leaving no word, and not in the order book, is
+# sent only after this long: more than the read timeout.
 AUTOHEDGE_ORDER_SETTLE_SECONDS = float(os.environ.get("AUTOHEDGE_ORDER_SETTLE_SECONDS", "15"))
+# An order whose answer was lost is never sent again; it is looked for by its tag this
+# long (a real OpenAlgo may place it tens of seconds late), then given up, and a new
+# decision may follow. A fill seen later still is taken into the books by the minute's
+# snapshot.
+AUTOHEDGE_LOST_ORDER_WATCH_SECONDS = float(os.environ.get("AUTOHEDGE_LOST_ORDER_WATCH_SECONDS", "120"))
 # Sessions per lookahead task of the minute's fan-out (one task each would cost more in
 # queueing than in ticking).
 AUTOHEDGE_TICK_BATCH = int(os.environ.get("AUTOHEDGE_TICK_BATCH", "20"))

@@ -298,6 +298,7 @@ class HedgeOrder(models.Model):
     class Status(models.TextChoices):
         NEW = "new", "New (not sent)"
         SENT = "sent", "Sent, no answer yet"
+        LOST = "lost", "Answer lost, not in the order book"
         OPEN = "open", "Open"
         COMPLETE = "complete", "Filled"
         PARTIAL = "partial", "Partly filled"
@@ -386,6 +387,7 @@ class ActiveHedge(models.Model):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
         EXPIRED = "expired", "Left to expire"
+        GONE = "gone", "Not held at the broker"
 
     session = models.ForeignKey(DailySession, on_delete=models.CASCADE, related_name="hedges")
     buy_order = models.ForeignKey(HedgeOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -5,7 +5,9 @@ Nothing lost, nothing doubled:
   idempotency key, before anything leaves. A duplicate decision finds the key taken.
 - `execute` claims each order row with a conditional update (new → sent) and commits
   before the request goes out, so a second worker or a redelivered task cannot send it
-  again. An order whose answer was lost is looked up by its tag, never re-sent blind.
+  again. An order whose answer was lost is looked up by its tag and never sent again: a
+  real OpenAlgo may place it tens of seconds later. It is watched for a while, then given
+  up, and a fill that shows later still is adopted by `reconcile_late`.
 - `execute` can run any number of times on one transaction: it resumes where the
   rows say it stopped (after a crash, a timeout or a retry).
 """
@@ -25,7 +27,7 @@ from django.db.models import F
 from brokers.models import OPTION_EXCHANGE
 from brokers.openalgo import OpenAlgoError, OrderPendingApproval, RateLimited
 from brokers.openalgo_types import Order, Placement
-from hedging.core.clock import Clock
+from hedging.core.clock import IST, Clock
 from hedging.core.decide import BUY, Decision, sell_limit
 from hedging.core.strikes import limit_price
 from hedging.messages import format_inr, format_pct
@@ -37,7 +39,8 @@ log = logging.getLogger(__name__)
 
 TX = HedgeTransaction.Status
 OS = HedgeOrder.Status
-SETTLE = timedelta(seconds=15)  # how long a lost placement may still be in flight
+SETTLE = timedelta(seconds=15)  # how long a claimed order its worker left no word of may still arrive
+WATCH = timedelta(minutes=2)  # how long an order whose answer was lost is looked for before it is given up
 
 
 @dataclass
@@ -53,6 +56,7 @@ class Ports:
     fill_polls: int = 6
     poll_interval: float = 0.5
     settle: timedelta = SETTLE
+    watch: timedelta = WATCH
 
 
 def record(
@@ -140,7 +144,7 @@ def execute(
         return tx
     legs = latest_orders(tx)
     for order in legs:  # every leg on the wire before any fill is awaited
-        if order.status in (OS.NEW, OS.SENT):
+        if order.status in UNSENT:
             send(tx, order, ports, tick_started)
     if not wait_for_fills:
         for order in legs:
@@ -166,7 +170,7 @@ def latest_orders(tx: HedgeTransaction) -> list[HedgeOrder]:
 def run_leg(tx: HedgeTransaction, order: HedgeOrder, ports: Ports) -> None:
     retries = tx.session.order_retries
     while order is not None:
-        if order.status in (OS.NEW, OS.SENT):
+        if order.status in UNSENT:
             send(tx, order, ports, None)
         if order.status in (OS.OPEN, OS.PARTIAL):
             confirm(order, ports)
@@ -178,9 +182,15 @@ def run_leg(tx: HedgeTransaction, order: HedgeOrder, ports: Ports) -> None:
         order = retry(tx, order, remaining, ports)
 
 
+UNSENT = (OS.NEW, OS.SENT, OS.LOST)  # as far as this worker knows
+
+
 def send(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, tick_started: float | None) -> None:
     now = ports.clock.now()
-    if order.status == OS.SENT:
+    if order.status == OS.LOST:
+        look_for_lost(order, ports)
+        return
+    if order.status == OS.SENT:  # its worker left no word: it died before or after the request left
         if not reconcile(order, ports, now):
             return
         claimed = HedgeOrder.objects.filter(pk=order.pk, status=OS.SENT, sent_at=order.sent_at).update(sent_at=now)
@@ -226,7 +236,13 @@ def place(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, rate_limited: i
         _save(order, status=OS.FAILED, error=str(refused))
         return
     if outcome.status == Placement.UNKNOWN:
-        _save(order, error=outcome.error or "answer lost; not in the order book yet")
+        _save(order, status=OS.LOST, error=outcome.error or "answer lost; not in the order book yet")
+        watched = (order.sent_at + ports.watch).astimezone(IST)
+        alert(tx.session, "order_unknown", "critical",
+              f"The broker's answer to the hedge order {order.symbol} ×{order.quantity} ({order.tag}) was lost, and the "
+              f"order is not in its order book yet. It is not sent again: Auto-hedge looks for it until "
+              f"{watched:%H:%M:%S} and takes it into the books if it shows.",
+              ports.clock.now(), ports.deliver_alert, dedupe_key=f"lost:{order.tag}")
         return
     _save(order, status=OS.OPEN, broker_order_id=outcome.order_id, error=outcome.error or "")
     if outcome.order is not None:
@@ -234,18 +250,33 @@ def place(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, rate_limited: i
 
 
 def reconcile(order: HedgeOrder, ports: Ports, now: datetime) -> bool:
-    """An order sent with no answer: find it by tag. True when it is safe to send
-    again (not in the book, and long enough since it left to be sure)."""
+    """An order claimed by a worker that left no word: find it by tag. True when it is
+    safe to send (not in the book, and long enough since the claim to be sure)."""
+    if look_for_lost(order, ports) is not False:  # found and taken up, or the book unreadable
+        return False
+    return order.sent_at is None or now - order.sent_at >= ports.settle
+
+
+def look_for_lost(order: HedgeOrder, ports: Ports) -> bool | None:
+    """Look the order up by its tag; found, it is taken up. None: the book is unreadable."""
     try:
         found = ports.broker.orderbook().by_strategy(order.tag)
     except OpenAlgoError as failure:
-        _save(order, error=f"reconcile: order book unreadable: {failure}")
-        return False
+        _save(order, error=f"order book unreadable: {failure}")
+        return None
     if found:
-        _save(order, status=OS.OPEN, broker_order_id=found[0].order_id)
-        apply_status(order, found[0])
-        return False
-    return order.sent_at is None or now - order.sent_at >= ports.settle
+        adopt(order, found)
+    return bool(found)
+
+
+def adopt(order: HedgeOrder, found: tuple[Order, ...]) -> None:
+    """The broker's order under this tag becomes the row's (one, ever: a tag is never
+    sent twice; an earlier release may have, so more are named in the error)."""
+    error = order.error
+    if len(found) > 1:
+        error = f"{error}; {len(found)} orders under this tag at the broker".lstrip("; ")
+    _save(order, status=OS.OPEN, broker_order_id=found[0].order_id, error=error)
+    apply_status(order, found[0])
 
 
 def confirm(order: HedgeOrder, ports: Ports, polls: int | None = None) -> None:
@@ -341,11 +372,11 @@ def finish(tx: HedgeTransaction, ports: Ports) -> HedgeTransaction:
     """Settle the transaction from its orders: cost from fills, hedges opened or
     closed, one alert. Unresolved orders (answer lost) leave it `placed` for later."""
     orders = orders_of(tx)
-    if any(o.status in (OS.NEW, OS.SENT, OS.OPEN, OS.PARTIAL) for o in orders):
+    now = ports.clock.now()
+    if any(unresolved(o, ports, now) for o in orders):
         HedgeTransaction.objects.filter(pk=tx.pk, status=TX.PENDING).update(status=TX.PLACED)
         tx.refresh_from_db()
         return tx
-    now = ports.clock.now()
     with transaction.atomic():
         locked = HedgeTransaction.objects.select_for_update().get(pk=tx.pk)
         if locked.status not in (TX.PENDING, TX.PLACED):
@@ -366,6 +397,13 @@ def finish(tx: HedgeTransaction, ports: Ports) -> HedgeTransaction:
         update(locked, ["cost", "status", "error", "completed_at"])
         announce(locked, orders, ports, now)  # with the settlement: a crash cannot keep one without the other
     return locked
+
+
+def unresolved(order: HedgeOrder, ports: Ports, now: datetime) -> bool:
+    """Still to hear of; a lost answer until its watch is over (then given up, no fill)."""
+    if order.status == OS.LOST:
+        return order.sent_at is None or now - order.sent_at < ports.watch
+    return order.status in (OS.NEW, OS.SENT, OS.OPEN, OS.PARTIAL)
 
 
 def settled_status(tx: HedgeTransaction, orders: list[HedgeOrder], paper: bool) -> str:
@@ -393,17 +431,26 @@ def hedge_of(session: DailySession, order: HedgeOrder, now: datetime) -> ActiveH
 
 
 def close_hedges(session: DailySession, order: HedgeOrder, now: datetime) -> None:
-    """Close the sold quantity, oldest hedge first; a hedge sold in part is split."""
-    left = order.filled_quantity
-    for hedge in session.hedges.select_for_update().filter(symbol=order.symbol, status=ActiveHedge.Status.OPEN).order_by("opened_at", "pk"):
+    close_held(session, order.symbol, order.filled_quantity, now, order=order)
+
+
+def close_held(
+    session: DailySession, symbol: str, quantity: int, now: datetime,
+    status: str = ActiveHedge.Status.CLOSED, order: HedgeOrder | None = None,
+) -> None:
+    """Close `quantity` of a symbol's open hedges, oldest first, sold by `order` (or, with
+    no order, gone); a hedge closed in part is split."""
+    left = quantity
+    for hedge in session.hedges.select_for_update().filter(symbol=symbol, status=ActiveHedge.Status.OPEN).order_by("opened_at", "pk"):
         if not left:
             break
         sold = min(left, hedge.quantity)
         if sold < hedge.quantity:
             ActiveHedge.objects.filter(pk=hedge.pk).update(quantity=F("quantity") - sold)
-            hedge.pk, hedge.quantity = None, sold  # the sold part becomes its own row
+            hedge.pk, hedge.quantity = None, sold  # the closed part becomes its own row
             hedge.buy_order = None
-        hedge.status, hedge.exit_price, hedge.exit_order, hedge.closed_at = ActiveHedge.Status.CLOSED, order.average_price, order, now
+        hedge.status, hedge.exit_order, hedge.closed_at = status, order, now
+        hedge.exit_price = order.average_price if order else None
         hedge.save()
         left -= sold
 

@@ -28,7 +28,7 @@ from hedging.core.decide import EXIT, ActionRefused, Decision, HeldLeg, TickStat
 from hedging.core.margin import ConstantsMargin
 from hedging.models import ActiveHedge, Control, DailySession, HedgeTransaction, StrategyExecution
 from hedging.rows import Read, fetch, fetch_together
-from hedging.services import calculator, executor, monitor, scheduler, selector
+from hedging.services import calculator, executor, monitor, reconcile, scheduler, selector
 from hedging.services.alerts import alert, raise_alert
 from hedging.services.executor import Ports
 
@@ -151,7 +151,11 @@ def observe(session_id: int, ports: Ports) -> str:
         session = claim(session_id)
         if session is None:
             return BUSY
-        seen = look(session, rows_of(session, refresh=True), ports, now, snapshot=True)
+        rows = rows_of(session, refresh=True)
+        seen = look(session, rows, ports, now, snapshot=True)
+        if isinstance(seen, Seen) and not ports.paper:  # paper hedges are nowhere but in the books
+            reconcile.gone_hedges(session, rows.hedges, seen.reading, ports, now)
+            reconcile.late_fills(session, ports, now)
     if isinstance(seen, TickOutcome):
         return seen.note
     try:

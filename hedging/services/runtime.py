@@ -47,6 +47,7 @@ def ports_for(account: BrokerAccount, **overrides) -> Ports:
         deliver_alert=tasks.deliver_alert_later,
         dispatch=tasks.execute_hedge_later,
         settle=timedelta(seconds=settings.AUTOHEDGE_ORDER_SETTLE_SECONDS),
+        watch=timedelta(seconds=settings.AUTOHEDGE_LOST_ORDER_WATCH_SECONDS),
     )
     values.update(overrides)
     return Ports(**values)

@@ -105,18 +105,24 @@ def test_placement_timeout_is_looked_up_not_sent_again(world):
     assert any("lost" in o.error or "timed out" in o.error.lower() for o in tx.orders.all())
 
 
-def test_an_order_that_never_arrived_is_sent_once_after_the_settle_time(world):
+def test_an_order_whose_answer_was_lost_is_never_sent_again(world):
+    """Not in the book, it may still be placed late: it is looked for through the watch,
+    the trader told at once, then given up (the leg unfilled), and never sent twice."""
     world.sim.faults.inject("placeorder", "timeout", seconds=0, placed=False)
     world.tick("09:40")
     (tx,) = world.transactions()
     assert tx.status == "placed" and len(world.our_orders()) == 1  # one leg in doubt
+    (unknown,) = Alert.objects.filter(session=world.session, kind="order_unknown")
+    assert unknown.level == "critical" and "is not sent again" in unknown.text and "09:42:00" in unknown.text
     outcome = world.tick("09:40:05")
     assert "in flight" in outcome.note and len(world.transactions()) == 1
-    executor.execute(tx.pk, world.ports)  # too soon to be sure: still waiting
-    assert len(world.our_orders()) == 1
     world.clock.advance(executor.SETTLE.total_seconds())
+    executor.execute(tx.pk, world.ports)
+    assert len(world.our_orders()) == 1 and HedgeTransaction.objects.get(pk=tx.pk).status == "placed"
+    world.clock.advance(executor.WATCH.total_seconds())
     tx = executor.execute(tx.pk, world.ports)
-    assert tx.status == "filled" and len(world.our_orders()) == 2
+    assert tx.status == "partial" and len(world.our_orders()) == 1
+    assert Alert.objects.get(session=world.session, kind="order_failed").level == "critical"
 
 
 def test_a_rejected_leg_is_alerted_not_retried(world):

@@ -50,14 +50,15 @@ SETTLED = ("filled", "partial", "failed")
 
 
 def outage_env(clock: AcceleratedClock, telegram: TelegramSim) -> dict[str, str]:
-    """Short broker timeouts: a lost answer is looked up after 2 s and, not found, sent
-    again once a second has passed since it left."""
+    """Short broker timeouts: a lost answer is looked up after 2 s and, not found,
+    looked for three seconds more, then given up (never sent again)."""
     return {
         "AUTOHEDGE_CLOCK": clock.spec(),
         "AUTOHEDGE_LIVE_TRADING": "1",
         "OUTAGE_OPENALGO_KEY": API_KEY,
         "OPENALGO_TIMEOUT_READ": "2",
         "AUTOHEDGE_ORDER_SETTLE_SECONDS": str(clock.speed),  # one real second, in clock seconds
+        "AUTOHEDGE_LOST_ORDER_WATCH_SECONDS": str(3 * clock.speed),
         "TELEGRAM_BOT_TOKEN": telegram.token,
         "TELEGRAM_CHAT_IDS": ",".join(CHATS),
         "TELEGRAM_BASE_URL": telegram.base_url,

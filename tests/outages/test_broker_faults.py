@@ -28,11 +28,12 @@ class Case:
 
 
 CASES = {
-    # Answer lost, nothing placed: looked up, not found, sent again under the same tag
-    # once the settle time has passed.
-    "error_500": Case({"kind": "error_500"}, "filled", {"CE": 1, "PE": 1}, "hedge_bought", BOUGHT),
-    "timeout_not_placed": Case({"kind": "timeout", "seconds": 3, "placed": False}, "filled", {"CE": 1, "PE": 1},
-                               "hedge_bought", BOUGHT),
+    # Answer lost, nothing placed: looked up through the watch, never sent again (a real
+    # OpenAlgo may place it late), then given up: settled partial and alerted as critical.
+    "error_500": Case({"kind": "error_500"}, "partial", {"PE": 1}, "order_failed", "partly filled",
+                      "not in the order book"),
+    "timeout_not_placed": Case({"kind": "timeout", "seconds": 3, "placed": False}, "partial", {"PE": 1},
+                               "order_failed", "partly filled", "not in the order book"),
     # Answer lost, order placed: found by its tag, never sent again.
     "timeout_placed": Case({"kind": "timeout", "seconds": 3}, "filled", {"CE": 1, "PE": 1}, "hedge_bought", BOUGHT,
                            "timed out waiting for the answer"),
