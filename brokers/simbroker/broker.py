@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time as _time
 from collections import defaultdict
@@ -16,6 +17,7 @@ from hedging.core.clock import IST, Clock, at
 from . import api
 from .account import OPEN, TRIGGER_PENDING, Account, Order
 from .faults import ORDER_KINDS, WRAPPER_KINDS, Fault, Faults, RequestDropped, SimulatedTimeout
+from .latency import Latency, as_latency
 from .margin import MarginBreakdown, MarginModel, SpanLikeMargin
 from .market import Market, Option, StepFunction
 from .ratelimit import RateLimiter, limit_answer
@@ -97,6 +99,7 @@ class SimBroker:
         cash: Decimal = DEFAULT_CASH,
         other_margin: StepFunction | None = None,
         rate_limits: bool = True,
+        latency: Latency | str | None = None,
         sleep: Callable[[float], None] = _time.sleep,
         monotonic: Callable[[], float] = _time.monotonic,
     ):
@@ -106,6 +109,8 @@ class SimBroker:
         self.margin_model: MarginModel = margin or SpanLikeMargin()
         self.other_margin = other_margin
         self.rate_limits = rate_limits
+        self.latency = as_latency(latency)
+        self._rng = random.Random()
         self.faults = Faults()
         self.limiter = RateLimiter(monotonic)
         self.strategies: dict[str, Strategy] = {}
@@ -158,13 +163,21 @@ class SimBroker:
     def handle(self, endpoint: str, body: bytes | str | dict, client: str = "127.0.0.1", *,
                json_content: bool = True, gone: Callable[[], bool] = lambda: False) -> Answer:
         """Answer one OpenAlgo call as the HTTP server would (`json_content=False`: the
-        request had no JSON Content-Type). Raises SimulatedTimeout for a timeout fault,
-        RequestDropped for a held request whose client is `gone()` by its release."""
+        request had no JSON Content-Type), after the latency's delay. Raises
+        SimulatedTimeout for a timeout fault, RequestDropped for a held request whose
+        client is `gone()` by its release."""
         endpoint = endpoint.strip("/")
         if endpoint not in api.HANDLERS:
             return 404, {"message": NOT_FOUND}
         if self.rate_limits and not self.limiter.allow(client, endpoint):
-            return limit_answer(endpoint)
+            return limit_answer(endpoint)  # the limiter answers before any work, at once
+        answer = self._faulted(endpoint, body, json_content, gone)
+        delay = 0.0 if answer[0] == 429 else self.latency.seconds(endpoint, answer[1], self._rng)
+        if delay > 0:
+            self._sleep(delay)  # outside the lock: other requests go on meanwhile
+        return answer
+
+    def _faulted(self, endpoint: str, body: bytes | str | dict, json_content: bool, gone: Callable[[], bool]) -> Answer:
         fault = self.faults.take(endpoint, WRAPPER_KINDS)
         if fault is None:
             return self._answer(endpoint, body, json_content)
