@@ -250,21 +250,26 @@ def _decimal(value: float) -> Decimal:
 def quotes(sim: SimBroker, data: dict, now: datetime) -> Answer:
     found = sim.market.quote_data(data["symbol"], data["exchange"], now)
     if found is None:
-        return error(500, f"Symbol {data['symbol']} not found on {data['exchange']}")
+        return error(400, _unknown_symbol(data))
     return 200, {"status": "success", "data": found}
 
 
 def multiquotes(sim: SimBroker, data: dict, now: datetime) -> Answer:
-    results = []
-    for entry in data["symbols"]:
-        found = sim.market.quote_data(entry["symbol"], entry["exchange"], now)
-        result: dict[str, Any] = {"symbol": entry["symbol"], "exchange": entry["exchange"]}
-        if found is None:
-            result["error"] = f"Symbol {entry['symbol']} not found on {entry['exchange']}"
-        else:
-            result["data"] = found
-        results.append(result)
-    return 200, {"status": "success", "results": results}
+    """As OpenAlgo does: symbols missing from the master contract are refused first and
+    listed first, then the others are quoted in order; if none is left, a 400."""
+    quoted = [(entry, sim.market.quote_data(entry["symbol"], entry["exchange"], now)) for entry in data["symbols"]]
+    refused = [{"symbol": e["symbol"], "exchange": e["exchange"], "error": _unknown_symbol(e)}
+               for e, found in quoted if found is None]
+    results = [{"symbol": e["symbol"], "exchange": e["exchange"], "data": found}
+               for e, found in quoted if found is not None]
+    if not results:
+        return 400, {"status": "error", "message": refused[0]["error"], "invalid_symbols": refused}
+    return 200, {"status": "success", "results": refused + results}
+
+
+def _unknown_symbol(entry: dict) -> str:
+    return (f"Symbol '{entry['symbol']}' not found for exchange '{entry['exchange']}'. "
+            "Please verify the symbol name and ensure master contracts are downloaded.")
 
 
 def optionchain(sim: SimBroker, data: dict, now: datetime) -> Answer:

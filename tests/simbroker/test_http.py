@@ -106,15 +106,30 @@ def test_quotes_of_an_option_and_of_the_index(api):
     assert index["ltp"] == 80000 and index["bid"] == index["ask"] == 0
 
 
-def test_multiquotes_answers_each_symbol_or_its_error(api):
+UNLISTED = "NIFTY24NOV2624010CE"
+NOT_IN_MASTER = ("Symbol 'NIFTY24NOV2624010CE' not found for exchange 'NFO'. Please verify the symbol name and "
+                 "ensure master contracts are downloaded.")
+
+
+def test_multiquotes_lists_the_refused_symbols_first_then_the_others_in_order(api):
     status, answer = api("multiquotes", symbols=[{"symbol": CE, "exchange": "NFO"},
                                                  {"symbol": "NIFTY", "exchange": "NSE_INDEX"},
-                                                 {"symbol": "NIFTY24NOV2624010CE", "exchange": "NFO"}])
+                                                 {"symbol": UNLISTED, "exchange": "NFO"}])
     assert status == 200 and answer["status"] == "success"
-    first, index, bad = answer["results"]
+    bad, first, index = answer["results"]
+    assert bad == {"symbol": UNLISTED, "exchange": "NFO", "error": NOT_IN_MASTER}
     assert first["symbol"] == CE and first["data"]["ltp"] > 0
-    assert index["data"]["ltp"] == 24000
-    assert bad["symbol"] == "NIFTY24NOV2624010CE" and "error" in bad and "data" not in bad
+    assert index["symbol"] == "NIFTY" and index["data"]["ltp"] == 24000
+
+
+def test_multiquotes_with_no_listed_symbol_is_400_naming_them(api):
+    status, answer = api("multiquotes", symbols=[{"symbol": UNLISTED, "exchange": "NFO"}])
+    assert (status, answer) == (400, {"status": "error", "message": NOT_IN_MASTER, "invalid_symbols": [
+        {"symbol": UNLISTED, "exchange": "NFO", "error": NOT_IN_MASTER}]})
+
+
+def test_quotes_of_an_unlisted_symbol_is_400(api):
+    assert api("quotes", symbol=UNLISTED, exchange="NFO") == (400, {"status": "error", "message": NOT_IN_MASTER})
 
 
 def test_optionchain_answers_at_top_level_with_labels_lot_and_tick_size(api):
