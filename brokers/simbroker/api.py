@@ -155,7 +155,7 @@ def placeorder(sim: SimBroker, data: dict, now: datetime) -> Answer:
     if option is None:
         return error(400, f"Symbol {data['symbol']} not found on {data['exchange']}")
     quantity = int(data["quantity"])
-    problem = _lot_problem(sim, option, quantity)
+    problem = _lot_problem(sim, option, quantity) or _freeze_problem(sim, option, quantity)
     if problem:
         return problem
     fault = sim.take_order_fault()
@@ -190,7 +190,8 @@ def modifyorder(sim: SimBroker, data: dict, now: datetime) -> Answer:
     if order.status not in LIVE_STATUSES:
         return error(400, f"Cannot modify order in {order.status} status")
     quantity = int(data["quantity"])
-    problem = _lot_problem(sim, order.option, quantity) or _price_problem(data)
+    problem = _lot_problem(sim, order.option, quantity) or _freeze_problem(sim, order.option, quantity) or \
+        _price_problem(data)
     if problem:
         return problem
     if quantity <= order.filled_quantity:
@@ -238,6 +239,19 @@ def _price_problem(data: dict) -> Answer | None:
 def _lot_problem(sim: SimBroker, option: Option, quantity: int) -> Answer | None:
     lot_size = sim.market.lot_size(option)
     return error(400, f"Quantity must be in multiples of lot size {lot_size}") if quantity % lot_size else None
+
+
+def _freeze_problem(sim: SimBroker, option: Option, quantity: int) -> Answer | None:
+    """The exchange's per-order limit, refused before the order reaches the book (in
+    Zerodha's words; OpenAlgo passes the broker's 400 on and does not slice)."""
+    underlying = sim.market.underlyings[option.underlying]
+    if quantity <= underlying.freeze_qty:
+        return None
+    lot = underlying.lot_size
+    most = underlying.freeze_qty // lot * lot
+    return error(400, f"The order quantity {quantity} ({quantity // lot} lots) is higher than the maximum quantity "
+                      f"of {most} ({most // lot} lots) allowed by the exchanges. Please reduce the order quantity "
+                      "or use iceberg orders.")
 
 
 def _decimal(value: float) -> Decimal:
