@@ -99,26 +99,25 @@ def tradebook(sim: SimBroker, data: dict, now: datetime) -> Answer:
 
 def margin(sim: SimBroker, data: dict, now: datetime) -> Answer:
     """Counts the open positions, like Zerodha: total/span/exposure are for the open
-    positions plus the basket; margin_benefit is how much the two offset each other
-    (for a basket of longs: the margin those hedges save)."""
+    positions plus the basket, as strings (no margin_benefit: the client compares)."""
+    if not sim.margin_api:
+        return error(501, "Simbroker does not support margin calculator API")
     basket: dict[Option, int] = defaultdict(int)
     for number, position in enumerate(data["positions"], 1):
         problem, option, signed = _margin_leg(sim, position, number, now)
         if problem or option is None:
             return error(400, problem)
         basket[option] += signed
-    current = sim.option_positions()
-    combined = dict(current)
+    combined = sim.option_positions()
     for option, quantity in basket.items():
         combined[option] = combined.get(option, 0) + quantity
     try:
         total = sim.margin_of(combined, now)
-        benefit = sim.margin_of(current, now).total + sim.margin_of(dict(basket), now).total - total.total
     except KeyError as missing:
         return error(500, f"Failed to calculate margin: {missing.args[0]}")
     return 200, {"status": "success", "data": {
-        "total_margin_required": float(total.total), "span_margin": float(total.span),
-        "exposure_margin": float(total.exposure), "margin_benefit": float(benefit),
+        "total_margin_required": money(total.total), "span_margin": money(total.span),
+        "exposure_margin": money(total.exposure),
     }}
 
 

@@ -100,6 +100,7 @@ class SimBroker:
         other_margin: StepFunction | None = None,
         rate_limits: bool = True,
         latency: Latency | str | None = None,
+        margin_api: bool = True,
         sleep: Callable[[float], None] = _time.sleep,
         monotonic: Callable[[], float] = _time.monotonic,
     ):
@@ -110,6 +111,7 @@ class SimBroker:
         self.other_margin = other_margin
         self.rate_limits = rate_limits
         self.latency = as_latency(latency)
+        self.margin_api = margin_api  # False: `margin` answers 501, as some broker plugins do
         self._rng = random.Random()
         self.faults = Faults()
         self.limiter = RateLimiter(monotonic)

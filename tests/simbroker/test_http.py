@@ -177,9 +177,9 @@ def test_margin_answers_total_span_and_exposure(api):
                   "pricetype": "MARKET"} for symbol in (CE, PE)]
     status, answer = api("margin", positions=positions)
     assert status == 200
-    assert answer["data"]["total_margin_required"] == pytest.approx(433000, rel=0.01)
-    assert answer["data"]["total_margin_required"] == pytest.approx(
-        answer["data"]["span_margin"] + answer["data"]["exposure_margin"])
+    data = {name: float(value) for name, value in answer["data"].items()}
+    assert data["total_margin_required"] == pytest.approx(433000, rel=0.01)
+    assert data["total_margin_required"] == pytest.approx(data["span_margin"] + data["exposure_margin"])
 
 
 # --- errors -------------------------------------------------------------------------------

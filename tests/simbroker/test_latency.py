@@ -140,9 +140,10 @@ def served(monkeypatch):
     return run
 
 
-def test_the_command_takes_a_profile_and_a_scale_from_its_options_or_the_environment(served):
+def test_the_command_takes_its_options_or_the_environments(served):
     assert served().latency == Latency()
     assert served("--latency", "real-openalgo", "--latency-scale", "0.5").latency == REAL_OPENALGO.scaled(0.5)
     assert served(SIMBROKER_LATENCY="real-openalgo", SIMBROKER_LATENCY_SCALE="0.2").latency == REAL_OPENALGO.scaled(0.2)
+    assert served().margin_api and not served("--no-margin-api").margin_api
     with pytest.raises(CommandError, match="invalid choice"):
         call_command("simbroker", "--latency", "slow", stdout=io.StringIO())

@@ -25,6 +25,8 @@ class Command(BaseCommand):
                             help="answer times: off, or a real OpenAlgo server's (env SIMBROKER_LATENCY)")
         parser.add_argument("--latency-scale", type=float, default=float(os.environ.get("SIMBROKER_LATENCY_SCALE", 1)),
                             help="multiply the profile's times (env SIMBROKER_LATENCY_SCALE)")
+        parser.add_argument("--no-margin-api", dest="margin_api", action="store_false",
+                            help="answer `margin` 501, as brokers without a margin calculator do")
 
     def handle(self, *args, **options):
         api_key = os.environ.get("OPENALGO_API_KEY", "demo")
@@ -32,7 +34,8 @@ class Command(BaseCommand):
             scenario = load_scenario(options["scenario"]) if options["scenario"] else None
             day = scenario.date if scenario else _next_trading_day(date.today())
             clock = _clock(options, day, accelerated=scenario is not None)
-            broker = {"api_key": api_key, "latency": latency_profile(options["latency"], options["latency_scale"])}
+            broker = {"api_key": api_key, "latency": latency_profile(options["latency"], options["latency_scale"]),
+                      "margin_api": options["margin_api"]}
             if scenario:
                 margin = None if scenario.margin_per_basket else SpanLikeMargin()
                 sim = build_simbroker(scenario, clock, margin=margin, rate_limits=True, **broker)
