@@ -8,11 +8,12 @@ floats elsewhere); money stays Decimal until this last step.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Callable
 
 from .account import CANCELLED, COMPLETE, LIVE_STATUSES, OPEN, REJECTED, TRIGGER_PENDING, Order
+from .faults import Fault, lost_answer
 from .market import Option, Underlying, expiry_code, expiry_label, option_symbol, parse_expiry_code
 from .pricing import TICK
 
@@ -161,6 +162,17 @@ def placeorder(sim: SimBroker, data: dict, now: datetime) -> Answer:
     if fault and fault.kind == "semi_auto":
         return 200, {"status": "success", "message": "Order queued for approval in Action Center",
                      "mode": "semi_auto", "pending_order_id": sim.next_pending_id()}
+    if fault and fault.kind == "late":
+        sim.place_late(option, data, now + timedelta(seconds=float(fault.params.get("after", 20))))
+        raise lost_answer("placeorder", fault.params)
+    order = enter_order(sim, option, data, now, fault)
+    return 200, {"status": "success", "orderid": order.orderid}
+
+
+def enter_order(sim: SimBroker, option: Option, data: dict, now: datetime, fault: Fault | None = None) -> Order:
+    """A valid placeorder's order, in the book at `now`, filled as far as it can be (or
+    as its order fault says)."""
+    quantity = int(data["quantity"])
     order = sim.create_order(
         option, strategy=data["strategy"], action=data["action"].upper(), quantity=quantity,
         pricetype=data["pricetype"], product=data["product"], price=_decimal(data["price"]),
@@ -176,7 +188,7 @@ def placeorder(sim: SimBroker, data: dict, now: datetime) -> Answer:
             sim.try_fill(order, now, part)
     else:
         sim.try_fill(order, now)
-    return 200, {"status": "success", "orderid": order.orderid}
+    return order
 
 
 def modifyorder(sim: SimBroker, data: dict, now: datetime) -> Answer:

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
+from functools import partial
 from typing import Any, Callable
 
 from hedging.core.clock import IST, Clock, at
@@ -51,6 +52,19 @@ class LoggedOrder:
             "symbol": self.symbol, "exchange": self.exchange, "action": self.action,
             "quantity": self.quantity, "pricetype": self.pricetype, "price": str(self.price),
         }
+
+
+@dataclass(frozen=True)
+class LateOrder:
+    """A placement whose answer a `late` fault lost: it enters the book at `due`."""
+
+    due: datetime
+    option: Option
+    data: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"due": self.due.isoformat(), "strategy": self.data["strategy"], "symbol": self.data["symbol"],
+                "action": self.data["action"].upper(), "quantity": int(self.data["quantity"])}
 
 
 PENDING, ENTERED, CLOSED = "pending", "open", "closed"
@@ -126,6 +140,7 @@ class SimBroker:
         self._log: list[LoggedOrder] = []
         self._next_order = 1
         self._next_pending = 1
+        self._late: list[LateOrder] = []
 
     # --- scripted activity -------------------------------------------------------
 
@@ -243,16 +258,29 @@ class SimBroker:
     # --- bringing the account up to now -----------------------------------------------
 
     def _catch_up(self, now: datetime) -> None:
-        """Run the strategy events due by `now`, each at its own time, then fill what can fill now."""
+        """Run the strategy events and late orders due by `now`, each at its own time,
+        then fill what can fill now."""
         while True:
-            events = [(strategy.next_event(), strategy) for strategy in self.strategies.values()]
-            due = [(event, strategy) for event, strategy in events if event and event[0] <= now]
+            due = [(event[0], strategy.name, partial(self._run_event, strategy, event[1], event[0]))
+                   for strategy in self.strategies.values() if (event := strategy.next_event()) and event[0] <= now]
+            due += [(late.due, "", partial(self._enter_late, late)) for late in self._late if late.due <= now]
             if not due:
                 break
-            (moment, kind), strategy = min(due, key=lambda item: (item[0][0], item[1].name))
-            self._run_event(strategy, kind, moment)
+            min(due, key=lambda item: item[:2])[2]()
         for order in self.account.live_orders():
             self.try_fill(order, now)
+
+    def place_late(self, option: Option, data: dict[str, Any], due: datetime) -> None:
+        self._late.append(LateOrder(due, option, data))
+
+    def late_orders(self) -> list[LateOrder]:
+        """Placements still on their way to the book."""
+        with self._lock:
+            return list(self._late)
+
+    def _enter_late(self, late: LateOrder) -> None:
+        self._late.remove(late)
+        api.enter_order(self, late.option, late.data, late.due)
 
     def _run_event(self, strategy: Strategy, kind: str, moment: datetime) -> None:
         if kind == "cancel":
@@ -356,6 +384,7 @@ class SimBroker:
                 "strategies": {s.name: s.state for s in self.strategies.values()},
                 "faults": [fault.to_dict() for fault in self.faults.pending()],
                 "held": [held.to_dict() for held in self.faults.held()],
+                "late": [late.to_dict() for late in self._late],
             }
 
     def reset(self) -> None:
