@@ -8,14 +8,18 @@ floats elsewhere); money stays Decimal until this last step.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Callable
+
+from hedging.core.clock import IST
 
 from .account import CANCELLED, COMPLETE, LIVE_STATUSES, OPEN, REJECTED, TRIGGER_PENDING, Order
 from .faults import Fault, lost_answer
 from .market import Option, Underlying, expiry_code, expiry_label, option_symbol, parse_expiry_code
 from .pricing import TICK
+
+SANDBOX_MARKET_OPEN, SANDBOX_SQUARE_OFF = time(9, 0), time(15, 15)
 
 if TYPE_CHECKING:
     from .broker import SimBroker
@@ -34,6 +38,20 @@ def money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
+# The sandbox (analyzer mode) writes numbers as numbers and times in full; the live path
+# writes money and quantities as strings, as the brokers' plugins do.
+def _amount(sim: SimBroker, value: Decimal) -> str | float:
+    return float(value) if sim.analyze else money(value)
+
+
+def _count(sim: SimBroker, quantity: int) -> str | int:
+    return quantity if sim.analyze else str(quantity)
+
+
+def _stamp(sim: SimBroker, moment: datetime, live_format: str) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if sim.analyze else live_format)
+
+
 # --- account -------------------------------------------------------------------------
 
 
@@ -46,11 +64,11 @@ def funds(sim: SimBroker, data: dict, now: datetime) -> Answer:
         Decimal(0),
     )
     return 200, {"status": "success", "data": {
-        "availablecash": money(sim.account.cash - used),
-        "collateral": "0.00",
-        "m2mrealized": money(realized),
-        "m2munrealized": money(unrealized),
-        "utiliseddebits": money(used),
+        "availablecash": _amount(sim, sim.account.cash - used),
+        "collateral": _amount(sim, Decimal(0)),
+        "m2mrealized": _amount(sim, realized),
+        "m2munrealized": _amount(sim, unrealized),
+        "utiliseddebits": _amount(sim, used),
     }}
 
 
@@ -60,20 +78,20 @@ def positionbook(sim: SimBroker, data: dict, now: datetime) -> Answer:
         ltp = sim.market.option_quote(p.option, now).ltp
         rows.append({
             "symbol": p.symbol, "exchange": p.exchange, "product": p.product,
-            "quantity": str(p.quantity), "average_price": money(p.average_price),
-            "ltp": money(ltp), "pnl": money(p.realized + (ltp - p.average_price) * p.quantity),
+            "quantity": _count(sim, p.quantity), "average_price": _amount(sim, p.average_price),
+            "ltp": _amount(sim, ltp), "pnl": _amount(sim, p.realized + (ltp - p.average_price) * p.quantity),
         })
     return 200, {"status": "success", "data": rows}
 
 
-def order_entry(order: Order) -> dict:
+def order_entry(sim: SimBroker, order: Order) -> dict:
     return {
         "action": order.action, "symbol": order.symbol, "exchange": order.exchange, "orderid": order.orderid,
-        "product": order.product, "quantity": str(order.quantity), "price": float(order.price),
+        "product": order.product, "quantity": _count(sim, order.quantity), "price": float(order.price),
         "pricetype": order.pricetype, "order_status": order.status, "trigger_price": float(order.trigger_price),
-        "average_price": float(order.average_price), "filled_quantity": str(order.filled_quantity),
-        "pending_quantity": str(order.pending_quantity), "rejection_reason": order.rejection_reason,
-        "timestamp": order.placed_at.strftime("%d-%b-%Y %H:%M:%S"), "strategy": order.strategy,
+        "average_price": float(order.average_price), "filled_quantity": _count(sim, order.filled_quantity),
+        "pending_quantity": _count(sim, order.pending_quantity), "rejection_reason": order.rejection_reason,
+        "timestamp": _stamp(sim, order.placed_at, "%d-%b-%Y %H:%M:%S"), "strategy": order.strategy,
     }
 
 
@@ -86,14 +104,16 @@ def orderbook(sim: SimBroker, data: dict, now: datetime) -> Answer:
         "total_open_orders": float(sum(o.status in LIVE_STATUSES for o in orders)),
         "total_rejected_orders": float(sum(o.status == REJECTED for o in orders)),
     }
-    return 200, {"status": "success", "data": {"orders": [order_entry(o) for o in orders], "statistics": statistics}}
+    listed = reversed(orders) if sim.analyze else orders  # the sandbox lists the newest first
+    return 200, {"status": "success", "data": {"orders": [order_entry(sim, o) for o in listed],
+                                               "statistics": statistics}}
 
 
 def tradebook(sim: SimBroker, data: dict, now: datetime) -> Answer:
     return 200, {"status": "success", "data": [
         {"action": t.action, "symbol": t.symbol, "exchange": t.exchange, "orderid": t.orderid,
          "product": t.product, "quantity": float(t.quantity), "average_price": float(t.price),
-         "timestamp": t.time.strftime("%H:%M:%S"), "trade_value": float(t.price * t.quantity)}
+         "timestamp": _stamp(sim, t.time, "%H:%M:%S"), "trade_value": float(t.price * t.quantity)}
         for t in sim.account.trades
     ]}
 
@@ -155,7 +175,8 @@ def placeorder(sim: SimBroker, data: dict, now: datetime) -> Answer:
     if option is None:
         return error(400, f"Symbol {data['symbol']} not found on {data['exchange']}")
     quantity = int(data["quantity"])
-    problem = _lot_problem(sim, option, quantity) or _freeze_problem(sim, option, quantity)
+    problem = _lot_problem(sim, option, quantity) or (
+        _square_off_problem(sim, option, data, now) if sim.analyze else _freeze_problem(sim, option, quantity))
     if problem:
         return problem
     fault = sim.take_order_fault()
@@ -201,8 +222,8 @@ def modifyorder(sim: SimBroker, data: dict, now: datetime) -> Answer:
     if order.status not in LIVE_STATUSES:
         return error(400, f"Cannot modify order in {order.status} status")
     quantity = int(data["quantity"])
-    problem = _lot_problem(sim, order.option, quantity) or _freeze_problem(sim, order.option, quantity) or \
-        _price_problem(data)
+    problem = _lot_problem(sim, order.option, quantity) or (
+        None if sim.analyze else _freeze_problem(sim, order.option, quantity)) or _price_problem(data)
     if problem:
         return problem
     if quantity <= order.filled_quantity:
@@ -229,7 +250,10 @@ def orderstatus(sim: SimBroker, data: dict, now: datetime) -> Answer:
     order = sim.account.orders.get(data["orderid"])
     if order is None:
         return error(404, f"Order {data['orderid']} not found")
-    return 200, {"status": "success", "data": order_entry(order)}
+    entry = order_entry(sim, order)
+    if sim.analyze:  # the sandbox's spelling
+        entry["price_type"] = entry.pop("pricetype")
+    return 200, {"status": "success", "data": entry}
 
 
 def _fractional(data: dict) -> Answer | None:
@@ -263,6 +287,19 @@ def _freeze_problem(sim: SimBroker, option: Option, quantity: int) -> Answer | N
     return error(400, f"The order quantity {quantity} ({quantity // lot} lots) is higher than the maximum quantity "
                       f"of {most} ({most // lot} lots) allowed by the exchanges. Please reduce the order quantity "
                       "or use iceberg orders.")
+
+
+def _square_off_problem(sim: SimBroker, option: Option, data: dict, now: datetime) -> Answer | None:
+    """The sandbox refuses MIS orders from its square-off time to 09:00, unless they
+    reduce an open MIS position (it checks no freeze quantity)."""
+    moment = now.astimezone(IST).time()
+    if data["product"] != "MIS" or SANDBOX_MARKET_OPEN <= moment < SANDBOX_SQUARE_OFF:
+        return None
+    position = sim.account.positions.get((option.symbol, data["exchange"], "MIS"))
+    if position and position.quantity * (1 if data["action"].upper() == "BUY" else -1) < 0:
+        return None
+    return error(400, f"MIS orders cannot be placed after square-off time ({SANDBOX_SQUARE_OFF:%H:%M} IST). "
+                      "Trading resumes at 09:00 AM IST.")
 
 
 def _decimal(value: float) -> Decimal:
@@ -382,12 +419,30 @@ def ping(sim: SimBroker, data: dict, now: datetime) -> Answer:
     return 200, {"status": "success", "data": {"message": "pong", "broker": "simulated"}}
 
 
+def analyzer(sim: SimBroker, data: dict, now: datetime) -> Answer:
+    return 200, {"status": "success", "data": _analyzer_state(sim)}
+
+
+def analyzer_toggle(sim: SimBroker, data: dict, now: datetime) -> Answer:
+    sim.analyze = data["mode"]
+    mode = "analyze" if sim.analyze else "live"
+    return 200, {"status": "success", "data": {**_analyzer_state(sim), "message": f"Analyzer mode switched to {mode}"}}
+
+
+def _analyzer_state(sim: SimBroker) -> dict:
+    return {"mode": "analyze" if sim.analyze else "live", "analyze_mode": sim.analyze, "total_logs": sim.analyzer_logs}
+
+
 HANDLERS: dict[str, Handler] = {
     "funds": funds, "positionbook": positionbook, "orderbook": orderbook, "tradebook": tradebook,
     "margin": margin, "placeorder": placeorder, "modifyorder": modifyorder, "cancelorder": cancelorder,
     "orderstatus": orderstatus, "quotes": quotes, "multiquotes": multiquotes, "optionchain": optionchain,
     "optionsymbol": optionsymbol, "expiry": expiry, "ping": ping,
+    "analyzer": analyzer, "analyzer/toggle": analyzer_toggle,
 }
+# Answered by the sandbox in analyzer mode, each answer then marked "mode": "analyze".
+SANDBOXED = {"funds", "positionbook", "orderbook", "tradebook", "placeorder", "modifyorder", "cancelorder",
+             "orderstatus"}
 
 # The 500 each endpoint answers for a request it could not even read, and for a broker failure.
 UNEXPECTED = {name: "An unexpected error occurred" for name in HANDLERS} | {

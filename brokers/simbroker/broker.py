@@ -115,6 +115,7 @@ class SimBroker:
         rate_limits: bool = True,
         latency: Latency | str | None = None,
         margin_api: bool = True,
+        analyze: bool = False,
         sleep: Callable[[float], None] = _time.sleep,
         monotonic: Callable[[], float] = _time.monotonic,
     ):
@@ -126,6 +127,8 @@ class SimBroker:
         self.rate_limits = rate_limits
         self.latency = as_latency(latency)
         self.margin_api = margin_api  # False: `margin` answers 501, as some broker plugins do
+        self.analyze = analyze  # OpenAlgo's analyzer mode: the sandbox answers the account and order calls
+        self.analyzer_logs = 0  # requests answered in analyzer mode, as the analyzer's log counts them
         self._rng = random.Random()
         self.faults = Faults()
         self.limiter = RateLimiter(monotonic)
@@ -246,7 +249,12 @@ class SimBroker:
         with self._lock:
             now = self.clock.now()
             self._catch_up(now)
-            return api.HANDLERS[endpoint](self, loaded, now)
+            status, answer = api.HANDLERS[endpoint](self, loaded, now)
+            if self.analyze:
+                self.analyzer_logs += 1
+                if endpoint in api.SANDBOXED and "mode" not in answer:
+                    answer = {**answer, "mode": "analyze"}
+            return status, answer
 
     def take_order_fault(self) -> Fault | None:
         return self.faults.take("placeorder", ORDER_KINDS)
@@ -352,6 +360,9 @@ class SimBroker:
         return self.other_margin.at(now) if self.other_margin else Decimal(0)
 
     def used_margin(self, now: datetime) -> Decimal:
+        if self.analyze:  # the sandbox blocks only the premium of each open option, short or long
+            premiums = sum((abs(p.quantity) * p.average_price for p in self.account.positions.values()), Decimal(0))
+            return self.other_margin_at(now) + premiums.quantize(Decimal("0.01"))
         return self.other_margin_at(now) + self.margin_of(self.option_positions(), now).total
 
     @property

@@ -8,7 +8,8 @@ import requests
 from brokers.simbroker.ratelimit import RateLimiter
 
 ENDPOINTS = ["funds", "margin", "positionbook", "placeorder", "modifyorder", "cancelorder", "orderstatus",
-             "orderbook", "tradebook", "quotes", "multiquotes", "optionchain", "optionsymbol", "expiry", "ping"]
+             "orderbook", "tradebook", "quotes", "multiquotes", "optionchain", "optionsymbol", "expiry", "ping",
+             "analyzer", "analyzer/toggle"]
 CE, PE = "NIFTY24NOV2624000CE", "NIFTY24NOV2624000PE"
 
 
@@ -35,6 +36,13 @@ def place(api, symbol=CE, action="SELL", quantity=65, **extra):
 
 def test_ping_answers_pong_from_the_simulated_broker(api):
     assert api("ping") == (200, {"status": "success", "data": {"message": "pong", "broker": "simulated"}})
+
+
+def test_analyzer_mode_is_switched_over_openalgos_own_call(api):
+    assert api("analyzer/toggle", mode=True)[1]["data"]["mode"] == "analyze"
+    status, answer = api("funds")
+    assert status == 200 and answer["mode"] == "analyze" and answer["data"]["availablecash"] == 5000000.0
+    assert api("analyzer")[1]["data"]["analyze_mode"] is True
 
 
 def test_funds_carries_the_five_amounts_as_strings(api):
@@ -209,9 +217,10 @@ VALID_BODIES = {
     "optionsymbol": {"underlying": "NIFTY", "exchange": "NSE_INDEX", "expiry_date": "24NOV26", "offset": "ATM",
                      "option_type": "CE"},
     "expiry": {"symbol": "NIFTY", "exchange": "NFO", "instrumenttype": "options"},
+    "analyzer": {}, "analyzer/toggle": {"mode": False},
 }
 OBJECT_FORM = {"funds", "positionbook", "orderbook", "tradebook", "ping", "quotes", "multiquotes", "expiry"}
-STRING_FORM = {"placeorder", "modifyorder", "cancelorder", "orderstatus", "margin"}
+STRING_FORM = {"placeorder", "modifyorder", "cancelorder", "orderstatus", "margin", "analyzer", "analyzer/toggle"}
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)

@@ -1,12 +1,10 @@
 """Answer times: none by default, a real OpenAlgo server's with the `real-openalgo` profile."""
 
-import io
 import threading
 import time
 
 import pytest
 import requests
-from django.core.management import CommandError, call_command
 
 from brokers.simbroker import REAL_OPENALGO, Latency, latency_profile
 
@@ -117,33 +115,3 @@ def test_a_client_that_leaves_a_slow_placeorder_still_has_its_order_placed(simbr
     [placed] = requests.get(f"{url}/sim/orders", timeout=5).json()["orders"]
     assert placed["strategy"] == "ah-1"
     assert post(url, "orderbook").json()["data"]["orders"][0]["order_status"] == "complete"
-
-
-class ServedSim(Exception):
-    """Stops the command where it would serve, carrying the sim it built."""
-
-
-@pytest.fixture
-def served(monkeypatch):
-    def capture(server):
-        raise ServedSim(server.sim)
-
-    monkeypatch.setattr("brokers.simbroker.server.SimServer.serve_forever", capture)
-
-    def run(*args, **env):
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        with pytest.raises(ServedSim) as caught:
-            call_command("simbroker", "--port", "0", *args, stdout=io.StringIO())
-        return caught.value.args[0]
-
-    return run
-
-
-def test_the_command_takes_its_options_or_the_environments(served):
-    assert served().latency == Latency()
-    assert served("--latency", "real-openalgo", "--latency-scale", "0.5").latency == REAL_OPENALGO.scaled(0.5)
-    assert served(SIMBROKER_LATENCY="real-openalgo", SIMBROKER_LATENCY_SCALE="0.2").latency == REAL_OPENALGO.scaled(0.2)
-    assert served().margin_api and not served("--no-margin-api").margin_api
-    with pytest.raises(CommandError, match="invalid choice"):
-        call_command("simbroker", "--latency", "slow", stdout=io.StringIO())

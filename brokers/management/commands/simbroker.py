@@ -25,6 +25,8 @@ class Command(BaseCommand):
                             help="answer times: off, or a real OpenAlgo server's (env SIMBROKER_LATENCY)")
         parser.add_argument("--latency-scale", type=float, default=float(os.environ.get("SIMBROKER_LATENCY_SCALE", 1)),
                             help="multiply the profile's times (env SIMBROKER_LATENCY_SCALE)")
+        parser.add_argument("--analyze", action="store_true", default=os.environ.get("SIMBROKER_ANALYZE") == "1",
+                            help="start in OpenAlgo's analyzer (sandbox) mode (env SIMBROKER_ANALYZE=1)")
         parser.add_argument("--no-margin-api", dest="margin_api", action="store_false",
                             help="answer `margin` 501, as brokers without a margin calculator do")
 
@@ -35,7 +37,7 @@ class Command(BaseCommand):
             day = scenario.date if scenario else _next_trading_day(date.today())
             clock = _clock(options, day, accelerated=scenario is not None)
             broker = {"api_key": api_key, "latency": latency_profile(options["latency"], options["latency_scale"]),
-                      "margin_api": options["margin_api"]}
+                      "margin_api": options["margin_api"], "analyze": options["analyze"]}
             if scenario:
                 margin = None if scenario.margin_per_basket else SpanLikeMargin()
                 sim = build_simbroker(scenario, clock, margin=margin, rate_limits=True, **broker)
