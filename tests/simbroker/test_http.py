@@ -159,6 +159,15 @@ def test_optionchain_without_strike_count_answers_the_whole_chain(api):
     assert answer["chain"][0]["ce"]["lotsize"] == 20
 
 
+def test_optionchain_answers_strike_count_strikes_each_side_of_the_atm_and_no_more_than_are_listed(api):
+    answer = api("optionchain", underlying="NIFTY", exchange="NSE_INDEX", expiry_date="24NOV26", strike_count=10)[1]
+    chain = answer["chain"]
+    assert len(chain) == 21 and chain[10]["strike"] == answer["atm_strike"]
+    assert (chain[0]["ce"]["label"], chain[-1]["ce"]["label"]) == ("ITM10", "OTM10")
+    whole = api("optionchain", underlying="NIFTY", exchange="NSE_INDEX", expiry_date="24NOV26", strike_count=100)[1]
+    assert len(whole["chain"]) == 121  # 60 listed each side
+
+
 def test_optionchain_for_an_unknown_expiry_is_404(api):
     status, answer = api("optionchain", underlying="NIFTY", exchange="NSE_INDEX", expiry_date="25NOV26")
     assert status == 404 and answer["status"] == "error" and "No strikes found" in answer["message"]
