@@ -1,8 +1,9 @@
 """Endpoint handlers: a validated, authenticated request in, OpenAlgo's answer out.
 
 Each handler runs under the broker's lock with the account brought up to `now`.
-Numbers are shaped as OpenAlgo sends them (strings in funds and positionbook,
-floats elsewhere); money stays Decimal until this last step.
+Numbers are shaped as OpenAlgo sends them (strings in funds, positionbook and margin,
+floats elsewhere; numbers throughout in analyzer mode); money stays Decimal until this
+last step.
 """
 
 from __future__ import annotations
