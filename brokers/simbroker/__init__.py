@@ -5,6 +5,7 @@ See docs/simbroker.md."""
 
 from .broker import LoggedOrder, SimBroker, Strategy
 from .faults import Faults, SimulatedTimeout
+from .latency import REAL_OPENALGO, Latency, latency_profile
 from .margin import (
     DEFAULT_SPAN_PARAMS,
     BasketRates,
@@ -29,9 +30,10 @@ from .scenario import (
 from .server import SimServer, start_server, stop_server
 
 __all__ = [
-    "DEFAULT_SPAN_PARAMS", "BasketRates", "ConstantsMargin", "DemoStrategy", "Faults", "LoggedOrder",
-    "MarginBreakdown", "MarginModel", "Market", "Option", "Quote", "RandomWalk", "Scenario", "ScenarioError",
-    "SimBroker", "SimServer", "SimulatedTimeout", "SpanLikeMargin", "SpanParams", "StepFunction", "Strategy",
-    "Underlying", "basket_margin", "build_demo_simbroker", "build_simbroker", "load_scenario", "nifty",
-    "option_price", "option_symbol", "parse_scenario", "quote", "sensex", "start_server", "stop_server",
+    "DEFAULT_SPAN_PARAMS", "REAL_OPENALGO", "BasketRates", "ConstantsMargin", "DemoStrategy", "Faults", "Latency",
+    "LoggedOrder", "MarginBreakdown", "MarginModel", "Market", "Option", "Quote", "RandomWalk", "Scenario",
+    "ScenarioError", "SimBroker", "SimServer", "SimulatedTimeout", "SpanLikeMargin", "SpanParams", "StepFunction",
+    "Strategy", "Underlying", "basket_margin", "build_demo_simbroker", "build_simbroker", "latency_profile",
+    "load_scenario", "nifty", "option_price", "option_symbol", "parse_scenario", "quote", "sensex", "start_server",
+    "stop_server",
 ]

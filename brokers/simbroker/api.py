@@ -1,20 +1,26 @@
 """Endpoint handlers: a validated, authenticated request in, OpenAlgo's answer out.
 
 Each handler runs under the broker's lock with the account brought up to `now`.
-Numbers are shaped as OpenAlgo sends them (strings in funds and positionbook,
-floats elsewhere); money stays Decimal until this last step.
+Numbers are shaped as OpenAlgo sends them (strings in funds, positionbook and margin,
+floats elsewhere; numbers throughout in analyzer mode); money stays Decimal until this
+last step.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Callable
 
+from hedging.core.clock import IST
+
 from .account import CANCELLED, COMPLETE, LIVE_STATUSES, OPEN, REJECTED, TRIGGER_PENDING, Order
+from .faults import Fault, lost_answer
 from .market import Option, Underlying, expiry_code, expiry_label, option_symbol, parse_expiry_code
 from .pricing import TICK
+
+SANDBOX_MARKET_OPEN, SANDBOX_SQUARE_OFF = time(9, 0), time(15, 15)
 
 if TYPE_CHECKING:
     from .broker import SimBroker
@@ -33,6 +39,20 @@ def money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
+# The sandbox (analyzer mode) writes numbers as numbers and times in full; the live path
+# writes money and quantities as strings, as the brokers' plugins do.
+def _amount(sim: SimBroker, value: Decimal) -> str | float:
+    return float(value) if sim.analyze else money(value)
+
+
+def _count(sim: SimBroker, quantity: int) -> str | int:
+    return quantity if sim.analyze else str(quantity)
+
+
+def _stamp(sim: SimBroker, moment: datetime, live_format: str) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if sim.analyze else live_format)
+
+
 # --- account -------------------------------------------------------------------------
 
 
@@ -45,11 +65,11 @@ def funds(sim: SimBroker, data: dict, now: datetime) -> Answer:
         Decimal(0),
     )
     return 200, {"status": "success", "data": {
-        "availablecash": money(sim.account.cash - used),
-        "collateral": "0.00",
-        "m2mrealized": money(realized),
-        "m2munrealized": money(unrealized),
-        "utiliseddebits": money(used),
+        "availablecash": _amount(sim, sim.account.cash - used),
+        "collateral": _amount(sim, Decimal(0)),
+        "m2mrealized": _amount(sim, realized),
+        "m2munrealized": _amount(sim, unrealized),
+        "utiliseddebits": _amount(sim, used),
     }}
 
 
@@ -59,20 +79,20 @@ def positionbook(sim: SimBroker, data: dict, now: datetime) -> Answer:
         ltp = sim.market.option_quote(p.option, now).ltp
         rows.append({
             "symbol": p.symbol, "exchange": p.exchange, "product": p.product,
-            "quantity": str(p.quantity), "average_price": money(p.average_price),
-            "ltp": money(ltp), "pnl": money(p.realized + (ltp - p.average_price) * p.quantity),
+            "quantity": _count(sim, p.quantity), "average_price": _amount(sim, p.average_price),
+            "ltp": _amount(sim, ltp), "pnl": _amount(sim, p.realized + (ltp - p.average_price) * p.quantity),
         })
     return 200, {"status": "success", "data": rows}
 
 
-def order_entry(order: Order) -> dict:
+def order_entry(sim: SimBroker, order: Order) -> dict:
     return {
         "action": order.action, "symbol": order.symbol, "exchange": order.exchange, "orderid": order.orderid,
-        "product": order.product, "quantity": str(order.quantity), "price": float(order.price),
+        "product": order.product, "quantity": _count(sim, order.quantity), "price": float(order.price),
         "pricetype": order.pricetype, "order_status": order.status, "trigger_price": float(order.trigger_price),
-        "average_price": float(order.average_price), "filled_quantity": str(order.filled_quantity),
-        "pending_quantity": str(order.pending_quantity), "rejection_reason": order.rejection_reason,
-        "timestamp": order.placed_at.strftime("%d-%b-%Y %H:%M:%S"), "strategy": order.strategy,
+        "average_price": float(order.average_price), "filled_quantity": _count(sim, order.filled_quantity),
+        "pending_quantity": _count(sim, order.pending_quantity), "rejection_reason": order.rejection_reason,
+        "timestamp": _stamp(sim, order.placed_at, "%d-%b-%Y %H:%M:%S"), "strategy": order.strategy,
     }
 
 
@@ -85,40 +105,41 @@ def orderbook(sim: SimBroker, data: dict, now: datetime) -> Answer:
         "total_open_orders": float(sum(o.status in LIVE_STATUSES for o in orders)),
         "total_rejected_orders": float(sum(o.status == REJECTED for o in orders)),
     }
-    return 200, {"status": "success", "data": {"orders": [order_entry(o) for o in orders], "statistics": statistics}}
+    listed = reversed(orders) if sim.analyze else orders  # the sandbox lists the newest first
+    return 200, {"status": "success", "data": {"orders": [order_entry(sim, o) for o in listed],
+                                               "statistics": statistics}}
 
 
 def tradebook(sim: SimBroker, data: dict, now: datetime) -> Answer:
     return 200, {"status": "success", "data": [
         {"action": t.action, "symbol": t.symbol, "exchange": t.exchange, "orderid": t.orderid,
          "product": t.product, "quantity": float(t.quantity), "average_price": float(t.price),
-         "timestamp": t.time.strftime("%H:%M:%S"), "trade_value": float(t.price * t.quantity)}
+         "timestamp": _stamp(sim, t.time, "%H:%M:%S"), "trade_value": float(t.price * t.quantity)}
         for t in sim.account.trades
     ]}
 
 
 def margin(sim: SimBroker, data: dict, now: datetime) -> Answer:
     """Counts the open positions, like Zerodha: total/span/exposure are for the open
-    positions plus the basket; margin_benefit is how much the two offset each other
-    (for a basket of longs: the margin those hedges save)."""
+    positions plus the basket, as strings (no margin_benefit: the client compares)."""
+    if not sim.margin_api:
+        return error(501, "Simbroker does not support margin calculator API")
     basket: dict[Option, int] = defaultdict(int)
     for number, position in enumerate(data["positions"], 1):
         problem, option, signed = _margin_leg(sim, position, number, now)
         if problem or option is None:
             return error(400, problem)
         basket[option] += signed
-    current = sim.option_positions()
-    combined = dict(current)
+    combined = sim.option_positions()
     for option, quantity in basket.items():
         combined[option] = combined.get(option, 0) + quantity
     try:
         total = sim.margin_of(combined, now)
-        benefit = sim.margin_of(current, now).total + sim.margin_of(dict(basket), now).total - total.total
     except KeyError as missing:
         return error(500, f"Failed to calculate margin: {missing.args[0]}")
     return 200, {"status": "success", "data": {
-        "total_margin_required": float(total.total), "span_margin": float(total.span),
-        "exposure_margin": float(total.exposure), "margin_benefit": float(benefit),
+        "total_margin_required": money(total.total), "span_margin": money(total.span),
+        "exposure_margin": money(total.exposure),
     }}
 
 
@@ -155,13 +176,25 @@ def placeorder(sim: SimBroker, data: dict, now: datetime) -> Answer:
     if option is None:
         return error(400, f"Symbol {data['symbol']} not found on {data['exchange']}")
     quantity = int(data["quantity"])
-    problem = _lot_problem(sim, option, quantity)
+    problem = _lot_problem(sim, option, quantity) or (
+        _square_off_problem(sim, option, data, now) if sim.analyze else _freeze_problem(sim, option, quantity))
     if problem:
         return problem
     fault = sim.take_order_fault()
     if fault and fault.kind == "semi_auto":
         return 200, {"status": "success", "message": "Order queued for approval in Action Center",
                      "mode": "semi_auto", "pending_order_id": sim.next_pending_id()}
+    if fault and fault.kind == "late":
+        sim.place_late(option, data, now + timedelta(seconds=float(fault.params.get("after", 20))))
+        raise lost_answer("placeorder", fault.params)
+    order = enter_order(sim, option, data, now, fault)
+    return 200, {"status": "success", "orderid": order.orderid}
+
+
+def enter_order(sim: SimBroker, option: Option, data: dict, now: datetime, fault: Fault | None = None) -> Order:
+    """A valid placeorder's order, in the book at `now`, filled as far as it can be (or
+    as its order fault says)."""
+    quantity = int(data["quantity"])
     order = sim.create_order(
         option, strategy=data["strategy"], action=data["action"].upper(), quantity=quantity,
         pricetype=data["pricetype"], product=data["product"], price=_decimal(data["price"]),
@@ -177,7 +210,7 @@ def placeorder(sim: SimBroker, data: dict, now: datetime) -> Answer:
             sim.try_fill(order, now, part)
     else:
         sim.try_fill(order, now)
-    return 200, {"status": "success", "orderid": order.orderid}
+    return order
 
 
 def modifyorder(sim: SimBroker, data: dict, now: datetime) -> Answer:
@@ -190,7 +223,8 @@ def modifyorder(sim: SimBroker, data: dict, now: datetime) -> Answer:
     if order.status not in LIVE_STATUSES:
         return error(400, f"Cannot modify order in {order.status} status")
     quantity = int(data["quantity"])
-    problem = _lot_problem(sim, order.option, quantity) or _price_problem(data)
+    problem = _lot_problem(sim, order.option, quantity) or (
+        None if sim.analyze else _freeze_problem(sim, order.option, quantity)) or _price_problem(data)
     if problem:
         return problem
     if quantity <= order.filled_quantity:
@@ -217,7 +251,10 @@ def orderstatus(sim: SimBroker, data: dict, now: datetime) -> Answer:
     order = sim.account.orders.get(data["orderid"])
     if order is None:
         return error(404, f"Order {data['orderid']} not found")
-    return 200, {"status": "success", "data": order_entry(order)}
+    entry = order_entry(sim, order)
+    if sim.analyze:  # the sandbox's spelling
+        entry["price_type"] = entry.pop("pricetype")
+    return 200, {"status": "success", "data": entry}
 
 
 def _fractional(data: dict) -> Answer | None:
@@ -240,6 +277,32 @@ def _lot_problem(sim: SimBroker, option: Option, quantity: int) -> Answer | None
     return error(400, f"Quantity must be in multiples of lot size {lot_size}") if quantity % lot_size else None
 
 
+def _freeze_problem(sim: SimBroker, option: Option, quantity: int) -> Answer | None:
+    """The exchange's per-order limit, refused before the order reaches the book (in
+    Zerodha's words; OpenAlgo passes the broker's 400 on and does not slice)."""
+    underlying = sim.market.underlyings[option.underlying]
+    if quantity <= underlying.freeze_qty:
+        return None
+    lot = underlying.lot_size
+    most = underlying.freeze_qty // lot * lot
+    return error(400, f"The order quantity {quantity} ({quantity // lot} lots) is higher than the maximum quantity "
+                      f"of {most} ({most // lot} lots) allowed by the exchanges. Please reduce the order quantity "
+                      "or use iceberg orders.")
+
+
+def _square_off_problem(sim: SimBroker, option: Option, data: dict, now: datetime) -> Answer | None:
+    """The sandbox refuses MIS orders from its square-off time to 09:00, unless they
+    reduce an open MIS position (it checks no freeze quantity)."""
+    moment = now.astimezone(IST).time()
+    if data["product"] != "MIS" or SANDBOX_MARKET_OPEN <= moment < SANDBOX_SQUARE_OFF:
+        return None
+    position = sim.account.positions.get((option.symbol, data["exchange"], "MIS"))
+    if position and position.quantity * (1 if data["action"].upper() == "BUY" else -1) < 0:
+        return None
+    return error(400, f"MIS orders cannot be placed after square-off time ({SANDBOX_SQUARE_OFF:%H:%M} IST). "
+                      "Trading resumes at 09:00 AM IST.")
+
+
 def _decimal(value: float) -> Decimal:
     return Decimal(repr(value)).quantize(Decimal("0.01"))
 
@@ -250,21 +313,26 @@ def _decimal(value: float) -> Decimal:
 def quotes(sim: SimBroker, data: dict, now: datetime) -> Answer:
     found = sim.market.quote_data(data["symbol"], data["exchange"], now)
     if found is None:
-        return error(500, f"Symbol {data['symbol']} not found on {data['exchange']}")
+        return error(400, _unknown_symbol(data))
     return 200, {"status": "success", "data": found}
 
 
 def multiquotes(sim: SimBroker, data: dict, now: datetime) -> Answer:
-    results = []
-    for entry in data["symbols"]:
-        found = sim.market.quote_data(entry["symbol"], entry["exchange"], now)
-        result: dict[str, Any] = {"symbol": entry["symbol"], "exchange": entry["exchange"]}
-        if found is None:
-            result["error"] = f"Symbol {entry['symbol']} not found on {entry['exchange']}"
-        else:
-            result["data"] = found
-        results.append(result)
-    return 200, {"status": "success", "results": results}
+    """As OpenAlgo does: symbols missing from the master contract are refused first and
+    listed first, then the others are quoted in order; if none is left, a 400."""
+    quoted = [(entry, sim.market.quote_data(entry["symbol"], entry["exchange"], now)) for entry in data["symbols"]]
+    refused = [{"symbol": e["symbol"], "exchange": e["exchange"], "error": _unknown_symbol(e)}
+               for e, found in quoted if found is None]
+    results = [{"symbol": e["symbol"], "exchange": e["exchange"], "data": found}
+               for e, found in quoted if found is not None]
+    if not results:
+        return 400, {"status": "error", "message": refused[0]["error"], "invalid_symbols": refused}
+    return 200, {"status": "success", "results": refused + results}
+
+
+def _unknown_symbol(entry: dict) -> str:
+    return (f"Symbol '{entry['symbol']}' not found for exchange '{entry['exchange']}'. "
+            "Please verify the symbol name and ensure master contracts are downloaded.")
 
 
 def optionchain(sim: SimBroker, data: dict, now: datetime) -> Answer:
@@ -352,12 +420,30 @@ def ping(sim: SimBroker, data: dict, now: datetime) -> Answer:
     return 200, {"status": "success", "data": {"message": "pong", "broker": "simulated"}}
 
 
+def analyzer(sim: SimBroker, data: dict, now: datetime) -> Answer:
+    return 200, {"status": "success", "data": _analyzer_state(sim)}
+
+
+def analyzer_toggle(sim: SimBroker, data: dict, now: datetime) -> Answer:
+    sim.analyze = data["mode"]
+    mode = "analyze" if sim.analyze else "live"
+    return 200, {"status": "success", "data": {**_analyzer_state(sim), "message": f"Analyzer mode switched to {mode}"}}
+
+
+def _analyzer_state(sim: SimBroker) -> dict:
+    return {"mode": "analyze" if sim.analyze else "live", "analyze_mode": sim.analyze, "total_logs": sim.analyzer_logs}
+
+
 HANDLERS: dict[str, Handler] = {
     "funds": funds, "positionbook": positionbook, "orderbook": orderbook, "tradebook": tradebook,
     "margin": margin, "placeorder": placeorder, "modifyorder": modifyorder, "cancelorder": cancelorder,
     "orderstatus": orderstatus, "quotes": quotes, "multiquotes": multiquotes, "optionchain": optionchain,
     "optionsymbol": optionsymbol, "expiry": expiry, "ping": ping,
+    "analyzer": analyzer, "analyzer/toggle": analyzer_toggle,
 }
+# Answered by the sandbox in analyzer mode, each answer then marked "mode": "analyze".
+SANDBOXED = {"funds", "positionbook", "orderbook", "tradebook", "placeorder", "modifyorder", "cancelorder",
+             "orderstatus"}
 
 # The 500 each endpoint answers for a request it could not even read, and for a broker failure.
 UNEXPECTED = {name: "An unexpected error occurred" for name in HANDLERS} | {

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time as _time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
+from functools import partial
 from typing import Any, Callable
 
 from hedging.core.clock import IST, Clock, at
@@ -16,6 +18,7 @@ from hedging.core.clock import IST, Clock, at
 from . import api
 from .account import OPEN, TRIGGER_PENDING, Account, Order
 from .faults import ORDER_KINDS, WRAPPER_KINDS, Fault, Faults, RequestDropped, SimulatedTimeout
+from .latency import Latency, as_latency
 from .margin import MarginBreakdown, MarginModel, SpanLikeMargin
 from .market import Market, Option, StepFunction
 from .ratelimit import RateLimiter, limit_answer
@@ -49,6 +52,19 @@ class LoggedOrder:
             "symbol": self.symbol, "exchange": self.exchange, "action": self.action,
             "quantity": self.quantity, "pricetype": self.pricetype, "price": str(self.price),
         }
+
+
+@dataclass(frozen=True)
+class LateOrder:
+    """A placement whose answer a `late` fault lost: it enters the book at `due`."""
+
+    due: datetime
+    option: Option
+    data: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"due": self.due.isoformat(), "strategy": self.data["strategy"], "symbol": self.data["symbol"],
+                "action": self.data["action"].upper(), "quantity": int(self.data["quantity"])}
 
 
 PENDING, ENTERED, CLOSED = "pending", "open", "closed"
@@ -97,6 +113,9 @@ class SimBroker:
         cash: Decimal = DEFAULT_CASH,
         other_margin: StepFunction | None = None,
         rate_limits: bool = True,
+        latency: Latency | str | None = None,
+        margin_api: bool = True,
+        analyze: bool = False,
         sleep: Callable[[float], None] = _time.sleep,
         monotonic: Callable[[], float] = _time.monotonic,
     ):
@@ -106,6 +125,11 @@ class SimBroker:
         self.margin_model: MarginModel = margin or SpanLikeMargin()
         self.other_margin = other_margin
         self.rate_limits = rate_limits
+        self.latency = as_latency(latency)
+        self.margin_api = margin_api  # False: `margin` answers 501, as some broker plugins do
+        self.analyze = analyze  # OpenAlgo's analyzer mode: the sandbox answers the account and order calls
+        self.analyzer_logs = 0  # requests answered in analyzer mode, as the analyzer's log counts them
+        self._rng = random.Random()
         self.faults = Faults()
         self.limiter = RateLimiter(monotonic)
         self.strategies: dict[str, Strategy] = {}
@@ -119,6 +143,7 @@ class SimBroker:
         self._log: list[LoggedOrder] = []
         self._next_order = 1
         self._next_pending = 1
+        self._late: list[LateOrder] = []
 
     # --- scripted activity -------------------------------------------------------
 
@@ -158,13 +183,21 @@ class SimBroker:
     def handle(self, endpoint: str, body: bytes | str | dict, client: str = "127.0.0.1", *,
                json_content: bool = True, gone: Callable[[], bool] = lambda: False) -> Answer:
         """Answer one OpenAlgo call as the HTTP server would (`json_content=False`: the
-        request had no JSON Content-Type). Raises SimulatedTimeout for a timeout fault,
-        RequestDropped for a held request whose client is `gone()` by its release."""
+        request had no JSON Content-Type), after the latency's delay. Raises
+        SimulatedTimeout for a timeout fault, RequestDropped for a held request whose
+        client is `gone()` by its release."""
         endpoint = endpoint.strip("/")
         if endpoint not in api.HANDLERS:
             return 404, {"message": NOT_FOUND}
         if self.rate_limits and not self.limiter.allow(client, endpoint):
-            return limit_answer(endpoint)
+            return limit_answer(endpoint)  # the limiter answers before any work, at once
+        answer = self._faulted(endpoint, body, json_content, gone)
+        delay = 0.0 if answer[0] == 429 else self.latency.seconds(endpoint, answer[1], self._rng)
+        if delay > 0:
+            self._sleep(delay)  # outside the lock: other requests go on meanwhile
+        return answer
+
+    def _faulted(self, endpoint: str, body: bytes | str | dict, json_content: bool, gone: Callable[[], bool]) -> Answer:
         fault = self.faults.take(endpoint, WRAPPER_KINDS)
         if fault is None:
             return self._answer(endpoint, body, json_content)
@@ -216,7 +249,12 @@ class SimBroker:
         with self._lock:
             now = self.clock.now()
             self._catch_up(now)
-            return api.HANDLERS[endpoint](self, loaded, now)
+            status, answer = api.HANDLERS[endpoint](self, loaded, now)
+            if self.analyze:
+                self.analyzer_logs += 1
+                if endpoint in api.SANDBOXED and "mode" not in answer:
+                    answer = {**answer, "mode": "analyze"}
+            return status, answer
 
     def take_order_fault(self) -> Fault | None:
         return self.faults.take("placeorder", ORDER_KINDS)
@@ -228,16 +266,29 @@ class SimBroker:
     # --- bringing the account up to now -----------------------------------------------
 
     def _catch_up(self, now: datetime) -> None:
-        """Run the strategy events due by `now`, each at its own time, then fill what can fill now."""
+        """Run the strategy events and late orders due by `now`, each at its own time,
+        then fill what can fill now."""
         while True:
-            events = [(strategy.next_event(), strategy) for strategy in self.strategies.values()]
-            due = [(event, strategy) for event, strategy in events if event and event[0] <= now]
+            due = [(event[0], strategy.name, partial(self._run_event, strategy, event[1], event[0]))
+                   for strategy in self.strategies.values() if (event := strategy.next_event()) and event[0] <= now]
+            due += [(late.due, "", partial(self._enter_late, late)) for late in self._late if late.due <= now]
             if not due:
                 break
-            (moment, kind), strategy = min(due, key=lambda item: (item[0][0], item[1].name))
-            self._run_event(strategy, kind, moment)
+            min(due, key=lambda item: item[:2])[2]()
         for order in self.account.live_orders():
             self.try_fill(order, now)
+
+    def place_late(self, option: Option, data: dict[str, Any], due: datetime) -> None:
+        self._late.append(LateOrder(due, option, data))
+
+    def late_orders(self) -> list[LateOrder]:
+        """Placements still on their way to the book."""
+        with self._lock:
+            return list(self._late)
+
+    def _enter_late(self, late: LateOrder) -> None:
+        self._late.remove(late)
+        api.enter_order(self, late.option, late.data, late.due)
 
     def _run_event(self, strategy: Strategy, kind: str, moment: datetime) -> None:
         if kind == "cancel":
@@ -309,6 +360,9 @@ class SimBroker:
         return self.other_margin.at(now) if self.other_margin else Decimal(0)
 
     def used_margin(self, now: datetime) -> Decimal:
+        if self.analyze:  # the sandbox blocks only the premium of each open option, short or long
+            premiums = sum((abs(p.quantity) * p.average_price for p in self.account.positions.values()), Decimal(0))
+            return self.other_margin_at(now) + premiums.quantize(Decimal("0.01"))
         return self.other_margin_at(now) + self.margin_of(self.option_positions(), now).total
 
     @property
@@ -341,6 +395,7 @@ class SimBroker:
                 "strategies": {s.name: s.state for s in self.strategies.values()},
                 "faults": [fault.to_dict() for fault in self.faults.pending()],
                 "held": [held.to_dict() for held in self.faults.held()],
+                "late": [late.to_dict() for late in self._late],
             }
 
     def reset(self) -> None:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WRAPPER_KINDS = {"latency", "error_500", "timeout", "malformed_json", "rate_limit", "hold"}
-ORDER_KINDS = {"reject", "partial_fill", "no_fill", "semi_auto"}
+ORDER_KINDS = {"reject", "partial_fill", "no_fill", "semi_auto", "late"}
+LOST_ANSWERS = {"drop", "timeout"}
 KINDS = WRAPPER_KINDS | ORDER_KINDS
 PLACEORDER_ONLY = ORDER_KINDS | {"hold"}
 
@@ -60,6 +61,10 @@ class Faults:
     semi_auto                   placeorder: queued for approval, no order placed
     hold(placed=False)          placeorder: wait until `release()` before doing anything
                                 (placed=True: enter the order first, hold only the answer)
+    late(after=20, lost="drop", seconds=30)
+                                placeorder: the answer is lost (the connection dropped, or
+                                no answer for `seconds`) and the order enters the book
+                                `after` clock seconds later
     """
 
     def __init__(self) -> None:
@@ -77,6 +82,8 @@ class Faults:
             raise ValueError("count must be at least 1")
         if kind == "partial_fill" and not 0 < float(params.get("fraction", 0.5)) < 1:
             raise ValueError("partial_fill needs 0 < fraction < 1")
+        if kind == "late" and (float(params.get("after", 20)) < 0 or params.get("lost", "drop") not in LOST_ANSWERS):
+            raise ValueError(f"late needs after >= 0 and lost one of {', '.join(sorted(LOST_ANSWERS))}")
         with self._lock:
             self._pending.append(Fault(endpoint, kind, count, params))
 
@@ -137,10 +144,18 @@ class RequestDropped(ConnectionError):
 
 class SimulatedTimeout(TimeoutError):
     """The answer is late. In-process callers see a timeout; the HTTP face waits
-    `seconds` and then sends `answer` (the order may well have been placed)."""
+    `seconds` and then sends `answer` (the order may well have been placed), or closes
+    the connection unanswered when there is none."""
 
-    def __init__(self, endpoint: str, seconds: float, answer: tuple[int, dict | str]):
+    def __init__(self, endpoint: str, seconds: float, answer: tuple[int, dict | str] | None):
         super().__init__(f"{endpoint} answered after {seconds} s")
         self.endpoint = endpoint
         self.seconds = seconds
         self.answer = answer
+
+
+def lost_answer(endpoint: str, params: dict[str, Any]) -> Exception:
+    """What a client meets when a `late` fault loses its answer."""
+    if params.get("lost", "drop") == "timeout":
+        return SimulatedTimeout(endpoint, float(params.get("seconds", 30)), None)
+    return RequestDropped(f"{endpoint}: the connection dropped before the answer")

@@ -284,12 +284,14 @@ def build_simbroker(
     margin: MarginModel | None = None,
     api_key: str = "demo",
     rate_limits: bool = False,
+    **options: Any,
 ) -> SimBroker:
     """The scenario's broker: its index with the scenario's spot steps and pricing, the
     constants margin model (from the scenario's margin_per_basket, else the one given;
     `margin` replaces the model outright), the other margin from base_used_margin, and
     one strategy per schedule row with its stop-out. The clock defaults to a
-    SteppedClock at 09:15 on the scenario's date."""
+    SteppedClock at 09:15 on the scenario's date. Further SimBroker options (latency,
+    analyze, margin_api) pass through."""
     clock = clock or SteppedClock(scenario.at(MARKET_OPEN))
     spec = scenario.market
     underlying = INDEX_PRESETS[scenario.index](
@@ -307,6 +309,7 @@ def build_simbroker(
         margin=margin or _constants(scenario, margin_per_basket),
         other_margin=StepFunction([(scenario.at(moment), amount) for moment, amount in scenario.base_used_margin]),
         rate_limits=rate_limits,
+        **options,
     )
     for row in scenario.schedule:
         sim.add_strategy(row.name, scenario.index, scenario.at(row.entry), scenario.at(row.exit),
@@ -356,10 +359,12 @@ def build_demo_simbroker(
     rate_limits: bool = True,
     nifty_spot: Decimal = Decimal(24000),
     sensex_spot: Decimal = Decimal(80000),
+    **options: Any,
 ) -> SimBroker:
     """NIFTY and SENSEX from 09:15 on the clock's day, each spot a seeded random walk
     (per-minute steps sized to a 12% volatility), weekly expiries on that weekday
-    starting with the day itself (so the day is 0DTE for both), SPAN-like margin."""
+    starting with the day itself (so the day is 0DTE for both), SPAN-like margin.
+    Further SimBroker options (latency, analyze, margin_api) pass through."""
     day = clock.now().date()
     opening = at(day, MARKET_OPEN)
     expiries = [day + timedelta(weeks=week) for week in range(4)]
@@ -367,7 +372,7 @@ def build_demo_simbroker(
         nifty(RandomWalk(opening, nifty_spot, seed, nifty_spot * Decimal("0.0004")), expiries),
         sensex(RandomWalk(opening, sensex_spot, seed + 1, sensex_spot * Decimal("0.0004")), expiries),
     ])
-    sim = SimBroker(clock, market, api_key=api_key, margin=SpanLikeMargin(), rate_limits=rate_limits)
+    sim = SimBroker(clock, market, api_key=api_key, margin=SpanLikeMargin(), rate_limits=rate_limits, **options)
     for strategy in strategies:
         lot_size = market.underlyings[strategy.underlying].lot_size
         sim.add_strategy(strategy.name, strategy.underlying, at(day, strategy.entry), at(day, strategy.exit),

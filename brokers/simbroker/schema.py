@@ -23,7 +23,7 @@ PRODUCTS = ["MIS", "NRML", "CNC"]
 
 @dataclass(frozen=True)
 class Field:
-    kind: str  # "str", "float", "int" or "list"
+    kind: str  # "str", "float", "int", "bool" or "list"
     required: bool = False
     default: Any = MISSING
     check: Check | None = None
@@ -91,6 +91,22 @@ def _load_int(value: Any, spec: Field) -> tuple[Any, Any]:
     return int(number), None
 
 
+TRUTHY = {True, 1, "true", "True", "TRUE", "1", "t", "T", "yes", "Yes", "YES", "y", "Y", "on", "On", "ON"}
+FALSY = {False, 0, "false", "False", "FALSE", "0", "f", "F", "no", "No", "NO", "n", "N", "off", "Off", "OFF"}
+
+
+def _load_bool(value: Any, spec: Field) -> tuple[Any, Any]:
+    """marshmallow's Boolean: its truthy and falsy spellings, nothing else."""
+    try:
+        if value in TRUTHY:
+            return True, None
+        if value in FALSY:
+            return False, None
+    except TypeError:  # unhashable: a list or an object
+        pass
+    return None, ["Not a valid boolean."]
+
+
 def _load_list(value: Any, spec: Field) -> tuple[Any, Any]:
     if not isinstance(value, list):
         return None, ["Not a valid list."]
@@ -104,7 +120,7 @@ def _load_list(value: Any, spec: Field) -> tuple[Any, Any]:
     return (None, errors) if errors else (items, None)
 
 
-_LOADERS = {"str": _load_str, "float": _load_float, "int": _load_int, "list": _load_list}
+_LOADERS = {"str": _load_str, "float": _load_float, "int": _load_int, "bool": _load_bool, "list": _load_list}
 
 
 def one_of(choices: list[str]) -> Check:
@@ -238,6 +254,8 @@ SCHEMAS: dict[str, Schema] = {
         offset=text(True, check=offset),
         option_type=text(True, check=one_of(["CE", "PE", "ce", "pe"])),
     ),
+    "analyzer": Schema(apikey=APIKEY),
+    "analyzer/toggle": Schema(apikey=APIKEY, mode=Field("bool", required=True)),
     "expiry": Schema(
         apikey=APIKEY,
         symbol=text(True),
@@ -247,7 +265,7 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 # How each endpoint words a 400 for a request its schema refuses (openalgo-api.md).
-STRING_ERRORS = {"placeorder", "modifyorder", "cancelorder", "orderstatus", "margin"}
+STRING_ERRORS = {"placeorder", "modifyorder", "cancelorder", "orderstatus", "margin", "analyzer", "analyzer/toggle"}
 VALIDATION_ERRORS = {"optionchain", "optionsymbol"}
 
 

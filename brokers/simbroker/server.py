@@ -74,6 +74,9 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                                                     gone=self._client_gone)
         except SimulatedTimeout as late:
             time.sleep(late.seconds)
+            if late.answer is None:
+                self.close_connection = True
+                return
             status, answer = late.answer
         except RequestDropped:
             self.close_connection = True
@@ -122,7 +125,8 @@ def _orders(sim: SimBroker) -> dict:
 
 def _faults(sim: SimBroker) -> dict:
     return {"faults": [fault.to_dict() for fault in sim.faults.pending()],
-            "held": [held.to_dict() for held in sim.faults.held()], "dropped": sim.faults.dropped()}
+            "held": [held.to_dict() for held in sim.faults.held()], "dropped": sim.faults.dropped(),
+            "late": [late.to_dict() for late in sim.late_orders()]}
 
 
 def _change_faults(sim: SimBroker, request: dict) -> dict:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from brokers.simbroker import build_demo_simbroker
+from brokers.simbroker import REAL_OPENALGO, Latency, build_demo_simbroker
 from hedging.core.clock import MARKET_OPEN, SteppedClock, at
 
 from .helpers import call, moment
@@ -46,3 +46,34 @@ def test_the_command_refuses_a_malformed_scenario_in_one_line(tmp_path):
     with pytest.raises(CommandError) as refused:
         call_command("simbroker", "--scenario", str(bad), "--port", "0", stdout=io.StringIO())
     assert str(refused.value) == "budget: must be a positive number"
+
+
+class ServedSim(Exception):
+    """Stops the command where it would serve, carrying the sim it built."""
+
+
+@pytest.fixture
+def served(monkeypatch):
+    def capture(server):
+        raise ServedSim(server.sim)
+
+    monkeypatch.setattr("brokers.simbroker.server.SimServer.serve_forever", capture)
+
+    def run(*args, **env):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        with pytest.raises(ServedSim) as caught:
+            call_command("simbroker", "--port", "0", *args, stdout=io.StringIO())
+        return caught.value.args[0]
+
+    return run
+
+
+def test_the_command_takes_its_options_or_the_environments(served):
+    assert served().latency == Latency()
+    assert served("--latency", "real-openalgo", "--latency-scale", "0.5").latency == REAL_OPENALGO.scaled(0.5)
+    assert served(SIMBROKER_LATENCY="real-openalgo", SIMBROKER_LATENCY_SCALE="0.2").latency == REAL_OPENALGO.scaled(0.2)
+    assert served().margin_api and not served("--no-margin-api").margin_api
+    assert not served().analyze and served("--analyze").analyze and served(SIMBROKER_ANALYZE="1").analyze
+    with pytest.raises(CommandError, match="invalid choice"):
+        call_command("simbroker", "--latency", "slow", stdout=io.StringIO())

@@ -212,3 +212,78 @@ def test_reset_drops_held_requests():
         with pytest.raises(ConnectionError):
             answer.result(timeout=5)
     assert sim.order_log == [] and sim.faults.dropped() == 1
+
+
+# --- a broker that acts late: the answer is lost, the order enters the book later ------------
+
+
+def book(sim) -> list[tuple[str, str]]:
+    return [(row["strategy"], row["order_status"]) for row in call(sim, "orderbook")[1]["data"]["orders"]]
+
+
+def test_late_loses_the_answer_and_the_order_enters_the_book_after_the_delay():
+    sim = flat_sim()
+    sim.faults.inject("placeorder", "late", after=60)
+    assert order(sim, HEDGE, "BUY", 50)[0] == 400  # refused at once: the fault waits for a valid order
+    with pytest.raises(ConnectionError):
+        order(sim, HEDGE, "BUY", 65, strategy="autohedge-1-CE")
+    assert sim.order_log == [] and book(sim) == []
+    sim.clock.advance(59)
+    assert book(sim) == [] and call(sim, "tradebook")[1]["data"] == []
+    sim.clock.advance(30)
+    assert book(sim) == [("autohedge-1-CE", "complete")]
+    [placed] = sim.order_log
+    assert placed.time == moment(9, 16)
+    assert [trade["timestamp"] for trade in call(sim, "tradebook")[1]["data"]] == ["09:16:00"]
+
+
+def test_late_with_a_timeout_raises_a_timeout_with_no_answer_in_process():
+    sim = flat_sim()
+    sim.faults.inject("placeorder", "late", after=20, lost="timeout", seconds=45)
+    with pytest.raises(SimulatedTimeout) as raised:
+        order(sim, HEDGE, "BUY", 65)
+    assert (raised.value.seconds, raised.value.answer) == (45, None)
+    sim.clock.advance(20)
+    assert book(sim) == [("test", "complete")]
+
+
+def orders_over_http(url: str) -> list[dict]:
+    return requests.post(f"{url}/api/v1/orderbook", json={"apikey": "demo"}, timeout=5).json()["data"]["orders"]
+
+
+def test_late_over_http_drops_the_connection_and_the_order_shows_later(simbroker_server):
+    url = simbroker_server.url
+    requests.post(f"{url}/sim/faults", json={"endpoint": "placeorder", "kind": "late", "after": 20}, timeout=5)
+    body = {"apikey": "demo", "strategy": "autohedge-1-CE", "exchange": "NFO", "symbol": HEDGE, "action": "BUY",
+            "quantity": 65}
+    with pytest.raises(requests.ConnectionError):
+        requests.post(f"{url}/api/v1/placeorder", json=body, timeout=5)
+    [late] = requests.get(f"{url}/sim/faults", timeout=5).json()["late"]
+    assert late == {"due": "2026-11-24T09:15:20+05:30", "strategy": "autohedge-1-CE", "symbol": HEDGE,
+                    "action": "BUY", "quantity": 65}
+    assert orders_over_http(url) == []
+    requests.post(f"{url}/sim/clock", json={"advance": 20}, timeout=5)
+    assert [(row["strategy"], row["order_status"]) for row in orders_over_http(url)] == [("autohedge-1-CE", "complete")]
+    assert requests.get(f"{url}/sim/faults", timeout=5).json()["late"] == []
+
+
+def test_late_with_a_timeout_over_http_answers_nothing_and_closes(simbroker_server):
+    url = simbroker_server.url
+    simbroker_server.sim.faults.inject("placeorder", "late", after=20, lost="timeout", seconds=0.5)
+    body = {"apikey": "demo", "strategy": "P", "exchange": "NFO", "symbol": HEDGE, "action": "BUY", "quantity": 65}
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(f"{url}/api/v1/placeorder", json=body, timeout=(2, 0.2))
+    simbroker_server.sim.faults.inject("placeorder", "late", after=20, lost="timeout", seconds=0.5)
+    with pytest.raises(requests.ConnectionError):  # waited past `seconds`: closed unanswered
+        requests.post(f"{url}/api/v1/placeorder", json=body, timeout=5)
+    assert len(simbroker_server.sim.late_orders()) == 2
+
+
+def test_late_refuses_a_negative_delay_and_unknown_ways_of_losing_the_answer():
+    sim = flat_sim()
+    with pytest.raises(ValueError, match="late needs"):
+        sim.faults.inject("placeorder", "late", after=-1)
+    with pytest.raises(ValueError, match="late needs"):
+        sim.faults.inject("placeorder", "late", lost="eaten")
+    with pytest.raises(ValueError, match="placeorder only"):
+        sim.faults.inject("funds", "late")

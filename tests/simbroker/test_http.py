@@ -8,7 +8,8 @@ import requests
 from brokers.simbroker.ratelimit import RateLimiter
 
 ENDPOINTS = ["funds", "margin", "positionbook", "placeorder", "modifyorder", "cancelorder", "orderstatus",
-             "orderbook", "tradebook", "quotes", "multiquotes", "optionchain", "optionsymbol", "expiry", "ping"]
+             "orderbook", "tradebook", "quotes", "multiquotes", "optionchain", "optionsymbol", "expiry", "ping",
+             "analyzer", "analyzer/toggle"]
 CE, PE = "NIFTY24NOV2624000CE", "NIFTY24NOV2624000PE"
 
 
@@ -35,6 +36,13 @@ def place(api, symbol=CE, action="SELL", quantity=65, **extra):
 
 def test_ping_answers_pong_from_the_simulated_broker(api):
     assert api("ping") == (200, {"status": "success", "data": {"message": "pong", "broker": "simulated"}})
+
+
+def test_analyzer_mode_is_switched_over_openalgos_own_call(api):
+    assert api("analyzer/toggle", mode=True)[1]["data"]["mode"] == "analyze"
+    status, answer = api("funds")
+    assert status == 200 and answer["mode"] == "analyze" and answer["data"]["availablecash"] == 5000000.0
+    assert api("analyzer")[1]["data"]["analyze_mode"] is True
 
 
 def test_funds_carries_the_five_amounts_as_strings(api):
@@ -106,15 +114,30 @@ def test_quotes_of_an_option_and_of_the_index(api):
     assert index["ltp"] == 80000 and index["bid"] == index["ask"] == 0
 
 
-def test_multiquotes_answers_each_symbol_or_its_error(api):
+UNLISTED = "NIFTY24NOV2624010CE"
+NOT_IN_MASTER = ("Symbol 'NIFTY24NOV2624010CE' not found for exchange 'NFO'. Please verify the symbol name and "
+                 "ensure master contracts are downloaded.")
+
+
+def test_multiquotes_lists_the_refused_symbols_first_then_the_others_in_order(api):
     status, answer = api("multiquotes", symbols=[{"symbol": CE, "exchange": "NFO"},
                                                  {"symbol": "NIFTY", "exchange": "NSE_INDEX"},
-                                                 {"symbol": "NIFTY24NOV2624010CE", "exchange": "NFO"}])
+                                                 {"symbol": UNLISTED, "exchange": "NFO"}])
     assert status == 200 and answer["status"] == "success"
-    first, index, bad = answer["results"]
+    bad, first, index = answer["results"]
+    assert bad == {"symbol": UNLISTED, "exchange": "NFO", "error": NOT_IN_MASTER}
     assert first["symbol"] == CE and first["data"]["ltp"] > 0
-    assert index["data"]["ltp"] == 24000
-    assert bad["symbol"] == "NIFTY24NOV2624010CE" and "error" in bad and "data" not in bad
+    assert index["symbol"] == "NIFTY" and index["data"]["ltp"] == 24000
+
+
+def test_multiquotes_with_no_listed_symbol_is_400_naming_them(api):
+    status, answer = api("multiquotes", symbols=[{"symbol": UNLISTED, "exchange": "NFO"}])
+    assert (status, answer) == (400, {"status": "error", "message": NOT_IN_MASTER, "invalid_symbols": [
+        {"symbol": UNLISTED, "exchange": "NFO", "error": NOT_IN_MASTER}]})
+
+
+def test_quotes_of_an_unlisted_symbol_is_400(api):
+    assert api("quotes", symbol=UNLISTED, exchange="NFO") == (400, {"status": "error", "message": NOT_IN_MASTER})
 
 
 def test_optionchain_answers_at_top_level_with_labels_lot_and_tick_size(api):
@@ -134,6 +157,15 @@ def test_optionchain_without_strike_count_answers_the_whole_chain(api):
     status, answer = api("optionchain", underlying="SENSEX", exchange="BSE_INDEX", expiry_date="24NOV26")
     assert status == 200 and len(answer["chain"]) > 100
     assert answer["chain"][0]["ce"]["lotsize"] == 20
+
+
+def test_optionchain_answers_strike_count_strikes_each_side_of_the_atm_and_no_more_than_are_listed(api):
+    answer = api("optionchain", underlying="NIFTY", exchange="NSE_INDEX", expiry_date="24NOV26", strike_count=10)[1]
+    chain = answer["chain"]
+    assert len(chain) == 21 and chain[10]["strike"] == answer["atm_strike"]
+    assert (chain[0]["ce"]["label"], chain[-1]["ce"]["label"]) == ("ITM10", "OTM10")
+    whole = api("optionchain", underlying="NIFTY", exchange="NSE_INDEX", expiry_date="24NOV26", strike_count=100)[1]
+    assert len(whole["chain"]) == 121  # 60 listed each side
 
 
 def test_optionchain_for_an_unknown_expiry_is_404(api):
@@ -162,9 +194,9 @@ def test_margin_answers_total_span_and_exposure(api):
                   "pricetype": "MARKET"} for symbol in (CE, PE)]
     status, answer = api("margin", positions=positions)
     assert status == 200
-    assert answer["data"]["total_margin_required"] == pytest.approx(433000, rel=0.01)
-    assert answer["data"]["total_margin_required"] == pytest.approx(
-        answer["data"]["span_margin"] + answer["data"]["exposure_margin"])
+    data = {name: float(value) for name, value in answer["data"].items()}
+    assert data["total_margin_required"] == pytest.approx(433000, rel=0.01)
+    assert data["total_margin_required"] == pytest.approx(data["span_margin"] + data["exposure_margin"])
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -194,9 +226,10 @@ VALID_BODIES = {
     "optionsymbol": {"underlying": "NIFTY", "exchange": "NSE_INDEX", "expiry_date": "24NOV26", "offset": "ATM",
                      "option_type": "CE"},
     "expiry": {"symbol": "NIFTY", "exchange": "NFO", "instrumenttype": "options"},
+    "analyzer": {}, "analyzer/toggle": {"mode": False},
 }
 OBJECT_FORM = {"funds", "positionbook", "orderbook", "tradebook", "ping", "quotes", "multiquotes", "expiry"}
-STRING_FORM = {"placeorder", "modifyorder", "cancelorder", "orderstatus", "margin"}
+STRING_FORM = {"placeorder", "modifyorder", "cancelorder", "orderstatus", "margin", "analyzer", "analyzer/toggle"}
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)

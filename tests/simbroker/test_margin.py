@@ -150,21 +150,30 @@ def margin_call(sim, *legs: tuple[str, str]) -> dict:
     return answer["data"]
 
 
-def test_margin_endpoint_counts_open_positions_and_reports_what_a_hedge_saves():
+def test_margin_endpoint_counts_open_positions_and_answers_three_strings():
     sim = flat_sim()
     sell_straddle(sim)
     unhedged = used_margin(sim)
     near = margin_call(sim, ("NIFTY24NOV2624300CE", "BUY"), ("NIFTY24NOV2623700PE", "BUY"))
     far = margin_call(sim, ("NIFTY24NOV2624500CE", "BUY"), ("NIFTY24NOV2623500PE", "BUY"))
-    assert near["margin_benefit"] > far["margin_benefit"] > 0
-    assert Decimal(str(far["total_margin_required"])) == unhedged - Decimal(str(far["margin_benefit"]))
-    assert far["total_margin_required"] == pytest.approx(far["span_margin"] + far["exposure_margin"])
+    assert set(far) == {"total_margin_required", "span_margin", "exposure_margin"}
+    assert all(isinstance(value, str) for value in far.values())
+    assert Decimal(near["total_margin_required"]) < Decimal(far["total_margin_required"]) < unhedged
+    assert Decimal(far["total_margin_required"]) == Decimal(far["span_margin"]) + Decimal(far["exposure_margin"])
     trade_hedge(sim, "BUY")
-    assert used_margin(sim) == Decimal(str(far["total_margin_required"]))
+    assert used_margin(sim) == Decimal(far["total_margin_required"])
 
 
 def test_margin_endpoint_prices_an_entry_with_no_open_positions():
     sim = flat_sim(margin=ConstantsMargin.for_index("NIFTY", MU, MH, 65))
     entry = margin_call(sim, ("NIFTY24NOV2624000CE", "SELL"), ("NIFTY24NOV2624000PE", "SELL"))
-    assert entry["total_margin_required"] == float(MU)
-    assert entry["margin_benefit"] == 0
+    assert entry == {"total_margin_required": f"{MU:.2f}", "span_margin": f"{MU:.2f}", "exposure_margin": "0.00"}
+
+
+def test_a_broker_without_a_margin_calculator_answers_501():
+    sim = flat_sim(margin_api=False)
+    positions = [{"symbol": "NIFTY24NOV2624000CE", "exchange": "NFO", "action": "SELL", "quantity": "65",
+                  "product": "MIS", "pricetype": "MARKET"}]
+    assert call(sim, "margin", positions=positions) == (
+        501, {"status": "error", "message": "Simbroker does not support margin calculator API"})
+    assert call(sim, "margin", positions=[{**positions[0], "quantity": 65}])[0] == 400  # validation comes first

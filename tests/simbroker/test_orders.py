@@ -123,3 +123,25 @@ def test_closing_a_position_books_realized_pnl():
     funds = call(sim, "funds")[1]["data"]
     assert Decimal(funds["m2mrealized"]) == (sold_at - bought_at) * 65
     assert call(sim, "positionbook")[1]["data"][0]["quantity"] == "0"
+
+
+def test_an_order_above_the_freeze_quantity_is_refused_and_never_reaches_the_book():
+    sim = flat_sim()
+    refused = ("The order quantity 1820 (28 lots) is higher than the maximum quantity of 1755 (27 lots) allowed by "
+               "the exchanges. Please reduce the order quantity or use iceberg orders.")
+    assert order(sim, HEDGE, "BUY", 1820) == (400, {"status": "error", "message": refused})
+    assert order(sim, "SENSEX24NOV2682000CE", "BUY", 1020)[1]["message"].startswith(
+        "The order quantity 1020 (51 lots) is higher than the maximum quantity of 1000 (50 lots)")
+    assert sim.order_log == [] and call(sim, "orderbook")[1]["data"]["orders"] == []
+    assert order(sim, HEDGE, "BUY", 1755)[0] == 200
+    assert order(sim, "SENSEX24NOV2682000CE", "BUY", 1000)[0] == 200
+
+
+def test_an_order_cannot_be_modified_above_the_freeze_quantity():
+    sim = flat_sim()
+    orderid = order(sim, HEDGE, "BUY", 65, pricetype="LIMIT", price=0.1)[1]["orderid"]
+    status, answer = call(sim, "modifyorder", strategy="test", orderid=orderid, exchange="NFO", symbol=HEDGE,
+                          action="BUY", product="MIS", pricetype="LIMIT", price=0.1, quantity=1820, trigger_price=0,
+                          disclosed_quantity=0)
+    assert status == 400 and "maximum quantity of 1755 (27 lots)" in answer["message"]
+    assert status_of(sim, orderid)["quantity"] == "65"
