@@ -161,6 +161,7 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
     from brokers.models import BrokerAccount, Mode
     from brokers.openalgo import OpenAlgoClient
     from brokers.simbroker.scenario import MarginPerBasket, build_simbroker, load_scenario
+    from hedging.core.settings import HedgeSettings
     from hedging import tasks
     from hedging.core.clock import AcceleratedClock, at
     from hedging.models import DailySession, HedgeTransaction, StrategyExecution
@@ -183,7 +184,8 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
     redis.Redis.from_url(REDIS_URL).flushdb()  # no strike lists of an earlier run
     for account, key in zip(accounts, keys.values()):  # as the forecast and the snapshots keep them
         broker = OpenAlgoClient(account.host, key, rate_limit=False)
-        selector.strike_list(SimpleNamespace(index_name="NIFTY", expiry=scenario.expiry), broker, clock.now())
+        selector.strike_list(SimpleNamespace(index_name="NIFTY", expiry=scenario.expiry), broker, clock.now(),
+                              HedgeSettings.for_index("NIFTY", {}))
     StrategySchedule.objects.bulk_create(
         StrategySchedule(account=account, index_name="NIFTY", name=name, entry_time=entry, exit_time="15:15", baskets=baskets)
         for account in accounts for name, entry, baskets in SCHEDULE

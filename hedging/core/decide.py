@@ -303,6 +303,28 @@ def exit_legs(state: TickState, settings: HedgeSettings, hedge_baskets: int) -> 
     return tuple(legs)
 
 
+def held_after(state: TickState, legs: Sequence[OrderLeg]) -> int:
+    """Whole hedge baskets held once `legs` are sold: a leg left to expire still hedges."""
+    def left(option_type: str) -> int:
+        held = sum(leg.quantity for leg in state.held_legs if leg.option_type == option_type)
+        return held - sum(leg.quantity for leg in legs if leg.option_type == option_type)
+
+    return min(left("CE"), left("PE")) // state.basket_quantity
+
+
+def left_to_expire(state: TickState, settings: HedgeSettings, hedge_baskets: int, legs: Sequence[OrderLeg]) -> str:
+    """What of the baskets sold is not sold: legs whose bid is under the minimum exit
+    premium stay held, to expire (the basket is broken all the same)."""
+    left = []
+    for option_type in ("CE", "PE"):
+        unsold = hedge_baskets * state.basket_quantity - sum(leg.quantity for leg in legs if leg.option_type == option_type)
+        if unsold:
+            left.append(f"{option_type} ×{unsold}")
+    if not left:
+        return ""
+    return f"; {' and '.join(left)} left to expire (bid under {format_inr(settings.min_exit_premium)})"
+
+
 def sell_limit(bid: Decimal, protection_pct: Decimal) -> Decimal:
     raw = bid * (1 - protection_pct / 100)
     return max((raw / TICK).to_integral_value(rounding=ROUND_FLOOR) * TICK, TICK)
@@ -313,17 +335,19 @@ def exit_decision(state: TickState, settings: HedgeSettings, model: ConstantsMar
     if not x:
         return None
     legs = exit_legs(state, settings, x)
-    if not legs:
-        return None  # every leg is under the minimum exit premium: left to expire
     n, h = state.open_baskets, state.hedges_held
-    after = state.used_margin - model.basket_margin(n, h) + model.basket_margin(n, h - x)
+    kept = held_after(state, legs)
+    if kept >= h:
+        return None  # every leg is under the minimum exit premium (or none breaks a basket): left to expire
+    after = state.used_margin - model.basket_margin(n, h) + model.basket_margin(n, kept)
     before = pct(state, state.used_margin)
     spare = max(h - n, 0)
     return Decision(
         EXIT,
         f"utilisation {one_decimal(before)}% < {one_decimal(settings.exit_trigger_pct)}%: "
-        f"{x} hedge basket(s) not needed for the rest of the day ({min(spare, x)} spare)",
-        hedge_baskets=x,
+        f"{h - kept} hedge basket(s) not needed for the rest of the day ({min(spare, h - kept)} spare)"
+        f"{left_to_expire(state, settings, x, legs)}",
+        hedge_baskets=h - kept,
         util_before_pct=before,
         util_projected_pct=before,
         util_after_pct=pct(state, after),

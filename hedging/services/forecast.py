@@ -402,7 +402,7 @@ def session_scenario(session: DailySession, day: date, broker, now: datetime) ->
     dated.date = day
     index, exchange = session.index_name, SPOT_EXCHANGE[session.index_name]
     settings = calculator.session_settings(session)
-    chain = selector.strike_list(session, broker, now)  # the monitor keeps it fresh during the day
+    chain = selector.strike_list(session, broker, now, settings)  # the monitor keeps it fresh during the day
     spot = broker.quotes(index, exchange).ltp
     if not spot:
         raise ForecastError("spot", f"the broker gave no price for {index}")

@@ -159,7 +159,7 @@ def observe(session_id: int, ports: Ports) -> str:
     if isinstance(seen, TickOutcome):
         return seen.note
     try:
-        selector.warm(session, ports.broker, now)
+        selector.warm(session, ports.broker, now, calculator.session_settings(session))
     except OpenAlgoError as failure:
         return f"observed; strike list not refreshed: {failure}"
     return "observed"

@@ -1,19 +1,21 @@
 """HedgeStrikeSelectorService: the market the strike choice is made on.
 
-OpenAlgo's option chain is slow (seconds on a real server: it asks the broker for every
-quote), so it never sits on the order path: the chain's strike list is kept per broker,
+OpenAlgo's option chain is slow (a real server asks its broker for every quote, ~0.3 s a
+strike: the whole NIFTY chain took 38 s), so it is read only as far out as the distance
+window reaches, and never on the order path: the chain's strike list is kept per broker,
 in each process and in Redis for the worker's other processes, and read again when it
-is half its life old by the minute's margin snapshot; a due buy prices the candidates
-inside the distance window, with the index spot, in one `multiquotes` call.
+is half its life old by the minute's margin snapshot. A due buy reads the index spot,
+then prices a few candidates a side inside the window from it, the likeliest by the
+list's own prices, in one `multiquotes` call (~0.15 s a symbol on a real server).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -34,7 +36,11 @@ CHAIN_TTL = 300.0  # seconds of the session's clock; strikes don't come and go w
 # The minute's margin snapshot reads the list again once it is this old, so that a due buy,
 # whichever worker process runs it, finds a fresh one.
 WARM_AFTER = CHAIN_TTL / 2
-SPOT_SLACK = Decimal("0.02")  # how far spot may have moved since the strike list was read
+SPOT_SLACK = Decimal("0.02")  # a spot moved half this far from the strike list's reads the list again
+# The exchanges' strike intervals: the chain is asked for this far out, a quarter more
+# than the distance window, so a spot that moves before the list is read again stays covered.
+STRIKE_STEP = {"NIFTY": Decimal(50), "SENSEX": Decimal(100)}
+QUOTED_PER_SIDE = 4  # candidates priced on the order path, each side
 # Market data, shared by every account on one OpenAlgo host: (host, index, expiry) → (read at, chain),
 # in this process and, for the worker's other processes, in the "market" cache (Redis).
 _chains: OrderedDict[tuple, tuple[datetime, OptionChain]] = OrderedDict()
@@ -43,33 +49,38 @@ SHARED_PAUSE = 60.0  # seconds the shared lists are left alone after Redis faile
 _shared_down_until = 0.0
 
 
-def strike_list(session: DailySession, broker, now: datetime, fresh: bool = False) -> OptionChain:
+def strikes_each_side(index: str, settings: HedgeSettings) -> int:
+    return math.ceil(settings.max_otm_distance * Decimal("1.25") / STRIKE_STEP[index])
+
+
+def strike_list(session: DailySession, broker, now: datetime, settings: HedgeSettings, fresh: bool = False) -> OptionChain:
     """The chain's strike list, kept in this process or shared by the worker's others,
     else (or when `fresh`) read from the broker."""
-    key = _key(session, broker)
+    count = strikes_each_side(session.index_name, settings)
+    key = _key(session, broker, count)
     kept = None if fresh else _kept(key, now)
     if kept:
         return kept
-    chain = broker.option_chain(session.index_name, SPOT_EXCHANGE[session.index_name], session.expiry)
+    chain = broker.option_chain(session.index_name, SPOT_EXCHANGE[session.index_name], session.expiry, strike_count=count)
     _keep(key, (now, chain))
     _shared(key, lambda market, name: market.set_many({name: (now, chain), f"{name}:at": now}, timeout=CHAIN_TTL))
     return chain
 
 
-def warm(session: DailySession, broker, now: datetime) -> None:
+def warm(session: DailySession, broker, now: datetime, settings: HedgeSettings) -> None:
     """Read the list again once it is half its life old, wherever it was read. Its age
     is asked of Redis, not the list itself: a process keeps a few hundred lists, not
     every account's."""
-    key = _key(session, broker)
+    key = _key(session, broker, strikes_each_side(session.index_name, settings))
     kept = _local(key)
     if _fresh(kept and kept[0], now, WARM_AFTER):
         return
     if not _fresh(_shared(key, lambda market, name: market.get(f"{name}:at")), now, WARM_AFTER):
-        strike_list(session, broker, now, fresh=True)
+        strike_list(session, broker, now, settings, fresh=True)
 
 
-def _key(session: DailySession, broker) -> tuple:
-    return (broker.host, session.index_name, session.expiry)
+def _key(session: DailySession, broker, count: int) -> tuple:
+    return (broker.host, session.index_name, session.expiry, count)
 
 
 def _local(key: tuple) -> tuple[datetime, OptionChain] | None:
@@ -105,11 +116,11 @@ def _shared(key: tuple, use):
     never a condition: when Redis fails the broker is asked instead, and Redis is left
     alone for a while, so that no buy waits on it each time."""
     global _shared_down_until
-    host, index, expiry = key
+    host, index, expiry, count = key
     if not host.startswith(("http://", "https://")) or time.monotonic() < _shared_down_until:
         return None
     try:
-        return use(caches["market"], f"strikes:{host}:{index}:{expiry:%Y%m%d}")
+        return use(caches["market"], f"strikes:{host}:{index}:{expiry:%Y%m%d}:{count}")
     except (RedisError, OSError) as failure:
         _shared_down_until = time.monotonic() + SHARED_PAUSE
         log.info("shared strike lists left alone for %.0f s: %s", SHARED_PAUSE, type(failure).__name__)
@@ -125,49 +136,49 @@ def forget() -> None:
 
 
 def candidates(chain: OptionChain, spot: Decimal, settings: HedgeSettings) -> list[tuple[str, str, Decimal]]:
-    """(symbol, CE/PE, strike) of the OTM strikes inside the distance window."""
+    """(symbol, CE/PE, strike) of the OTM strikes inside the distance window, at most
+    QUOTED_PER_SIDE a side: those the list's own (older) prices put nearest the premium
+    window, the cheaper first (the constants model picks the cheapest eligible strike).
+    A list with no prices (a sandbox's) ranks them farthest first."""
     found = []
-    for row in chain.strikes:
-        for option_type, leg in (("CE", row.ce), ("PE", row.pe)):
+    for option_type in ("CE", "PE"):
+        side = []
+        for row in chain.strikes:
+            leg = row.ce if option_type == "CE" else row.pe
             distance = row.strike - spot if option_type == "CE" else spot - row.strike
             if leg is not None and settings.min_otm_distance <= distance <= settings.max_otm_distance:
-                found.append((leg.symbol, option_type, row.strike))
+                side.append((_rank(leg.ask or leg.ltp, distance, settings), leg.symbol, option_type, row.strike))
+        found += [(symbol, option_type, strike) for _, symbol, option_type, strike in sorted(side)[:QUOTED_PER_SIDE]]
     return found
+
+
+def _rank(price: Decimal | None, distance: Decimal, settings: HedgeSettings) -> tuple:
+    if not price:
+        return (1, Decimal(0), -distance)
+    below = max(settings.min_premium - price, Decimal(0))  # how far under the window
+    above = max(price - settings.max_premium, Decimal(0))
+    return (0, below + above, price)
 
 
 def market_view(
     session: DailySession, broker, settings: HedgeSettings, now: datetime, shorts: frozenset[str] = frozenset()
 ) -> Market:
-    """Spot and live quotes of the candidate strikes, in one call. Candidates are taken
-    around the strike list's (older) spot with some slack; the strike choice then
-    applies the distance window to the fresh spot. A spot that ran away from the list's
-    reads the list again. `shorts`: options the account is short (after the index has
-    moved, an earlier straddle's strike can sit in the hedge window)."""
-    chain = strike_list(session, broker, now)
-    market = _priced(session, broker, settings, chain, shorts)
-    reference = chain.underlying_ltp or chain.atm_strike
-    if abs(market.spot - reference) > reference * SPOT_SLACK / 2:
-        market = _priced(session, broker, settings, strike_list(session, broker, now, fresh=True), shorts)
-    return market
-
-
-def _priced(session: DailySession, broker, settings: HedgeSettings, chain: OptionChain, shorts: frozenset[str]) -> Market:
-    reference = chain.underlying_ltp or chain.atm_strike
-    slack = reference * SPOT_SLACK
-    wide = replace(
-        settings,
-        min_otm_distance=max(settings.min_otm_distance - slack, Decimal(0)),
-        max_otm_distance=settings.max_otm_distance + slack,
-    )
-    wanted = candidates(chain, reference, wide)
+    """The index spot, then live quotes of the likeliest candidates inside the distance
+    window from it, in one call. A spot that ran away from the strike list's reads the
+    list again. `shorts`: options the account is short (after the index has moved, an
+    earlier straddle's strike can sit in the hedge window)."""
     index, exchange = session.index_name, OPTION_EXCHANGE[session.index_name]
-    spot = (index, SPOT_EXCHANGE[index])
+    chain = strike_list(session, broker, now, settings)
+    reference = chain.underlying_ltp or chain.atm_strike
+    spot = broker.quotes(index, SPOT_EXCHANGE[index]).ltp or reference
+    if abs(spot - reference) > reference * SPOT_SLACK / 2:
+        chain = strike_list(session, broker, now, settings, fresh=True)
+    wanted = candidates(chain, spot, settings)
     # Matched by symbol and exchange: a real OpenAlgo lists the symbols it refused first.
-    answers = broker.multiquotes([spot] + [(symbol, exchange) for symbol, _, _ in wanted])
+    answers = broker.multiquotes([(symbol, exchange) for symbol, _, _ in wanted]) if wanted else ()
     by_symbol = {(q.symbol, q.exchange): q.quote for q in answers}
-    spot_quote = by_symbol.get(spot)
     return Market(
-        spot=(spot_quote and spot_quote.ltp) or reference,
+        spot=spot,
         quotes=[
             OptionQuote(symbol, option_type, strike, q.bid, q.ask, q.ltp, held_short=symbol in shorts)
             for symbol, option_type, strike in wanted

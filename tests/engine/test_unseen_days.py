@@ -94,7 +94,7 @@ def test_a_tick_that_fails_is_noted_alerted_once_and_the_batch_goes_on(trading_d
     assert "tick failed: ZeroDivisionError" in status["problem"]
 
 
-def test_the_spot_is_found_by_symbol_whatever_the_order_of_the_answers():
+def test_quotes_are_matched_by_symbol_whatever_the_order_of_the_answers():
     """A real OpenAlgo does not answer multiquotes in the order asked (refused symbols
     come first): taking the first answer as the spot made a strike's price the spot, and
     no strike was eligible."""
@@ -126,3 +126,4 @@ def test_a_hedge_is_never_bought_at_a_strike_the_account_is_short():
     assert not result["actions"]
     (alert,) = [a for a in result["alerts"] if a["kind"] == "no_eligible_strike"]
     assert alert["time"] == "10:25:00" and "1 by a strike the account is short" in alert["text"]
+

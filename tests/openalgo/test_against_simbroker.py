@@ -78,7 +78,8 @@ def test_reads(client):
     spot = client.quotes("NIFTY", "NSE_INDEX")
     assert spot.ltp == Decimal(24000) and (spot.bid, spot.ask) == (None, None)
 
-    good, bad = client.multiquotes([(symbol.symbol, "NFO"), ("NIFTY24NOV2699999PE", "NFO")])
+    bad, good = client.multiquotes([(symbol.symbol, "NFO"), ("NIFTY24NOV2699999PE", "NFO")])  # refused ones first
+    assert (good.symbol, bad.symbol) == (symbol.symbol, "NIFTY24NOV2699999PE")
     assert good.quote is not None and good.quote.ask is not None and good.quote.ask > good.quote.bid
     assert bad.quote is None and "not found" in bad.error
 

@@ -1,0 +1,45 @@
+"""The hedge path against a broker as slow as a real OpenAlgo: the option chain read only
+as far as the distance window reaches, a few candidates quoted on the order path."""
+
+from decimal import Decimal
+
+import pytest
+
+from tests.engine.test_services import make_world
+
+pytestmark = pytest.mark.django_db
+SPOT = Decimal(24000)  # one-entry-breach's index until noon
+
+
+def otm_distance(symbol: str, option_type: str) -> Decimal:
+    strike = Decimal(symbol.removeprefix("NIFTY24NOV26")[:-2])
+    return strike - SPOT if option_type == "CE" else SPOT - strike
+
+
+def test_a_buy_prices_four_candidates_a_side_and_still_gets_the_cheapest_eligible_strike():
+    """Each quoted symbol costs a real OpenAlgo ~0.15 s: the order path quotes four
+    candidates a side, the likeliest by the strike list's prices, and lands on the strike
+    that quoting every candidate would have chosen."""
+    world = make_world()
+    broker = world.ports.broker
+    real_quotes, real_chain = broker.multiquotes, broker.option_chain
+    asked, chains = [], []
+    broker.multiquotes = lambda symbols: asked.append(list(symbols)) or real_quotes(symbols)
+    broker.option_chain = lambda *args, **kwargs: chains.append(kwargs) or real_chain(*args, **kwargs)
+
+    world.tick("09:40")
+
+    (tx,) = world.transactions()
+    assert chains == [{"strike_count": 25}]  # 1000 points and a quarter more, at 50 points a strike
+    assert len(asked) == 1 and len(asked[0]) == 2 * 4
+    legs = [leg for row in real_chain("NIFTY", "NSE_INDEX", world.session.expiry).strikes for leg in (row.ce, row.pe) if leg]
+    every = real_quotes([(leg.symbol, "NFO") for leg in legs])
+    for order in tx.orders.all():
+        eligible = [
+            (q.quote.ask, q.symbol) for q in every
+            if q.symbol.endswith(order.option_type) and q.quote and q.quote.bid
+            and Decimal(2) <= q.quote.ask <= Decimal(6) and 200 <= otm_distance(q.symbol, order.option_type) <= 1000
+        ]
+        cheapest = min(ask for ask, _ in eligible)
+        # Ties go to the nearer strike.
+        assert order.symbol == min((otm_distance(s, order.option_type), s) for ask, s in eligible if ask == cheapest)[1]
