@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 TX = HedgeTransaction.Status
 OS = HedgeOrder.Status
+# The exchanges' freeze quantities (late 2026), for a broker that does not report them.
+FREEZE_QTY = {"NIFTY": 1800, "SENSEX": 1000}
 SETTLE = timedelta(seconds=15)  # how long a claimed order its worker left no word of may still arrive
 WATCH = timedelta(minutes=2)  # how long an order whose answer was lost is looked for before it is given up
 
@@ -86,6 +88,7 @@ def record(
             decided_at=now,
         )
         exchange = OPTION_EXCHANGE[session.index_name]
+        sliced = [(leg, quantity) for leg in decision.legs for quantity in slices(leg.quantity, session)]
         HedgeOrder.objects.bulk_create(
             HedgeOrder(
                 transaction=tx,
@@ -96,20 +99,28 @@ def record(
                 exchange=exchange,
                 strike=leg.strike,
                 side=leg.side,
-                quantity=leg.quantity,
+                quantity=quantity,
                 limit_price=leg.limit_price,
                 expected_price=leg.expected_price,
                 mbpr=_mbpr(leg.mbpr),
                 runner_up_mbpr=_mbpr(leg.runner_up_mbpr),
             )
-            for name, leg in zip(leg_names(decision.legs), decision.legs)
+            for name, (leg, quantity) in zip(leg_names([leg for leg, _ in sliced]), sliced)
         )
     return tx
 
 
+def slices(quantity: int, session: DailySession) -> list[int]:
+    """One order's worth at a time: the exchange refuses an order over its freeze
+    quantity, and OpenAlgo's placeorder does not slice. Each slice is whole lots."""
+    lot = session.lot_size or 1
+    most = max((session.freeze_qty or FREEZE_QTY[session.index_name]) // lot * lot, lot)
+    return [min(most, quantity - done) for done in range(0, quantity, most)]
+
+
 def leg_names(legs) -> list[str]:
     """Each leg's name within its transaction: the first of an option type is named
-    for it ("CE"), further ones numbered ("CE2")."""
+    for it ("CE"), further ones (another strike, another slice) numbered ("CE2")."""
     seen: dict[str, int] = {}
     names = []
     for leg in legs:

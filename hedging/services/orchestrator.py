@@ -213,7 +213,7 @@ def reads_broker(session: DailySession, rows: Rows, now: datetime) -> bool:
 
 def first_reading(session: DailySession, rows: Rows) -> bool:
     """The day's first reading writes the lot size, the baseline and the executions."""
-    return not session.lot_size or session.baseline_margin is None or not rows.executions
+    return not session.lot_size or session.freeze_qty is None or session.baseline_margin is None or not rows.executions
 
 
 def reads_of(session_ids: list[int]) -> tuple[Read, ...]:
@@ -317,8 +317,9 @@ def act(session: DailySession, rows: Rows, seen: Seen, ports: Ports, now: dateti
 
 
 def basket_quantity(session: DailySession, broker) -> int:
-    """One leg of one basket: lots per basket × the lot size, read from the broker once."""
-    if not session.lot_size:
+    """One leg of one basket: lots per basket × the lot size, read from the broker once
+    with the freeze quantity (the most units one order may carry)."""
+    if not session.lot_size or session.freeze_qty is None:
         symbol = broker.option_symbol(
             underlying=session.index_name,
             exchange=SPOT_EXCHANGE[session.index_name],
@@ -326,8 +327,9 @@ def basket_quantity(session: DailySession, broker) -> int:
             offset="ATM",
             option_type="CE",
         )
-        session.lot_size = symbol.lotsize
-        session.save(update_fields=["lot_size"])
+        session.lot_size = session.lot_size or symbol.lotsize
+        session.freeze_qty = symbol.freeze_qty or 0
+        session.save(update_fields=["lot_size", "freeze_qty"])
     return session.lots_per_basket * session.lot_size
 
 

@@ -85,8 +85,8 @@ def test_a_batch_has_its_sessions_broker_reads_on_the_wire_at_once(trading_day, 
     trading_day.save(update_fields=["budget"])
     for session in other_sessions:  # past the day's first reading, P2 ahead
         StrategyScheduleFactory(account=session.account, name="P2", entry_time=time(10, 0), exit_time=time(15, 15))
-        session.baseline_margin = Decimal(0)
-        session.save(update_fields=["baseline_margin"])
+        session.baseline_margin, session.freeze_qty = Decimal(0), 1800
+        session.save(update_fields=["baseline_margin", "freeze_qty"])
         scheduler.ensure_executions(session)
     answered_together(simbroker, {"funds": 3})
 

@@ -5,6 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from brokers.simbroker.scenario import parse_scenario
+from hedging.models import HedgeOrder
+from hedging.services.replay import replay
 from tests.engine.test_services import make_world
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +46,22 @@ def test_a_buy_prices_four_candidates_a_side_and_still_gets_the_cheapest_eligibl
         cheapest = min(ask for ask, _ in eligible)
         # Ties go to the nearer strike.
         assert order.symbol == min((otm_distance(s, order.option_type), s) for ask, s in eligible if ask == cheapest)[1]
+
+
+def test_a_sensex_day_needing_1200_units_a_leg_buys_them_in_slices_under_the_freeze_quantity():
+    """SENSEX freezes at 1,000 units an order (the exchange refuses more, and OpenAlgo does
+    not slice): six hedge baskets of 10 lots × 20 go out as 1,000 + 200 a leg."""
+    day = {
+        "name": "sensex-six", "date": "2026-11-26", "index": "SENSEX", "expiry": "2026-11-26", "budget": 1200000,
+        "schedule": [{"name": "S1", "entry": "11:00", "exit": "15:15", "baskets": 6}],
+        "market": {"spot": [["09:15", 80000.0]], "strike_step": 100, "iv_atm": 0.12, "iv_wing_slope": 0.04},
+    }
+    run = replay(parse_scenario(day), save=True)
+    (buy,) = run.result["actions"]
+    assert (buy["time"], buy["hedge_baskets"], buy["status"]) == ("10:55:00", 6, "filled")
+    orders = HedgeOrder.objects.filter(transaction__session_id=run.session_id).order_by("leg")
+    assert [(o.leg, o.option_type, o.quantity, o.status) for o in orders] == [
+        ("CE", "CE", 1000, "complete"), ("CE2", "CE", 200, "complete"),
+        ("PE", "PE", 1000, "complete"), ("PE2", "PE", 200, "complete"),
+    ]
+    assert run.result["entries"][0]["util_pct"] == 80.0  # six hedged baskets: 6 × ₹1,60,000 of ₹12L

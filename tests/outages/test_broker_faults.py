@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from hedging.models import Alert
-from tests.outages.conftest import alerted, delivered_once, open_hedges, serving, settled, tick, trading_session
+from tests.fixtures.processes import wait_for
+from tests.outages.conftest import (
+    alerted, delivered_once, enqueue, open_hedges, serving, settled, tail, tick, trading_session,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 BOUGHT = "2 hedge basket(s) bought"
@@ -79,3 +82,29 @@ def test_a_placement_fault_is_resolved_or_alerted_never_doubled(name, worker, cl
     assert open_hedges(session) == longs
     assert alert.level == ("critical" if case.alert == "order_failed" else "info") and case.says in alert.text
     assert Alert.objects.filter(session=session, kind__in=("hedge_bought", "order_failed")).count() == 1
+
+
+@pytest.mark.parametrize("late", [1, 4], ids=["within-the-watch", "after-it"])
+def test_a_placement_the_broker_places_late_is_one_order_and_in_the_books(late, worker, clock, telegram):
+    """The CE's answer is dropped and the broker places it `late` clock seconds later, past
+    the settle time (where a blind resend once doubled it). Within the watch (1.5 clock
+    seconds, a tag look-up every 5 real seconds) it is found; after it the transaction
+    settles short and the minute's snapshot takes the late order up. Either way: one
+    order per leg at the broker, and the books hold what the broker holds."""
+    with serving(clock) as broker:
+        session = trading_session(broker, f"late-{late}")
+        broker.inject("placeorder", "late", after=late, lost="drop")
+        tick(session)
+        tx = settled(session, worker)
+        wait_for(lambda: len(broker.orders()) == 2, timeout=20, interval=0.2, what="the late order at the broker")
+        if tx.status != "filled":
+            enqueue("hedging.snapshot", session.pk)
+            wait_for(lambda: Alert.objects.filter(session=session, kind="late_fill").exists(), timeout=20, interval=0.2,
+                     what=f"the late order taken up\n{tail(worker)}")
+        tx.refresh_from_db()
+        tags, longs = broker.tags(), broker.longs()
+
+    assert tx.status == "filled" and set(tags.values()) == {1} and len(tags) == 2
+    assert open_hedges(session) == longs
+    assert Alert.objects.filter(session=session, kind="order_unknown").count() == 1
+    assert Alert.objects.filter(session=session, kind="late_fill").count() == (0 if late == 1 else 1)
