@@ -171,7 +171,7 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
     # 09:40, time running at a tenth: P2 (09:45) stays inside the lookahead throughout.
     clock = AcceleratedClock(at(scenario.date, scenario.schedule[1].entry) - timedelta(minutes=5), speed=0.1)
     margin = MarginPerBasket(Decimal(433000), Decimal(187000))
-    keys = {f"BENCH_KEY_{n}": f"bench-key-{n}" for n in range(sessions)}
+    keys = {f"OPENALGO_BENCH_{n}": f"bench-key-{n}" for n in range(sessions)}
     sims = {key: build_simbroker(scenario, clock, margin_per_basket=margin, api_key=key) for key in keys.values()}
     brokers = Accounts(sims)
     front = LeanFront(brokers.handle, latency_ms / 1000)
