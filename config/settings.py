@@ -2,6 +2,7 @@
 the environment; the defaults run the demo (SQLite, simulated broker, paper mode)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_celery_beat",
+    "axes",
     "brokers",
     "schedules",
     "hedging",
@@ -61,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 answer
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -106,6 +109,18 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# Guessing: a username failing 5 times from one address is locked there for 15 minutes
+# after its last failure, the right password too (dashboard and admin logins); wrong API
+# tokens count alike, by address (config/guard.py). By username and address together:
+# a stranger cannot lock the trader out from elsewhere.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a typo a day never adds up to a lock
+AXES_CLIENT_IP_CALLABLE = "config.guard.client_address"
+AXES_LOCKOUT_CALLABLE = "config.guard.locked_out"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -126,8 +141,12 @@ if PRODUCTION:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "hedging.api.auth.TokenAuthentication",
     ],
+    # A user's calls, whatever their authentication; AUTOHEDGE_API_RATE empty: no limit.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("AUTOHEDGE_API_RATE", "600/min") or None},
+    "NUM_PROXIES": 0,  # throttles key an anonymous caller by REMOTE_ADDR, not by a header it sends
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
