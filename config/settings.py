@@ -109,6 +109,10 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# The API's bodies are well under a kilobyte, the admin's forms a few: a bigger body is
+# refused (the API answers 413), not read into memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+
 # Guessing: a username failing 5 times from one address is locked there for 15 minutes
 # after its last failure, the right password too (dashboard and admin logins); wrong API
 # tokens count alike, by address (config/guard.py). By username and address together:
