@@ -225,6 +225,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"axes.apps": {"level": "WARNING"}},  # not its version line at every process start
 }
 
 # The demo runs the day accelerated: every process given this spec (see
