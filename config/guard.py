@@ -5,10 +5,12 @@ API tokens count the same way under one name per address (hedging/api/auth.py)."
 
 from __future__ import annotations
 
+import ipaddress
 import math
 
 from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,9 +18,31 @@ from django.utils import timezone
 API_TOKEN = "(API token)"  # the username wrong tokens are counted under
 
 
+def ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def from_proxy(peer: str) -> bool:
+    """Whether `peer` is the reverse proxy (settings.AUTOHEDGE_PROXY_IPS, as gunicorn's
+    --forwarded-allow-ips: addresses, networks, or *)."""
+    address = ip(peer)
+    return address is not None and any(
+        net == "*" or address in ipaddress.ip_network(net, strict=False) for net in settings.AUTOHEDGE_PROXY_IPS
+    )
+
+
 def client_address(request: HttpRequest) -> str:
-    """The address a request came from: the one a lock is kept for."""
-    return request.META.get("REMOTE_ADDR", "")
+    """The address a request came from, the one a lock is kept for: the peer's, or when
+    the peer is the proxy, the last address of X-Forwarded-For, the one the proxy saw
+    (any before it, the client may have written itself)."""
+    peer = request.META.get("REMOTE_ADDR", "")
+    if not from_proxy(peer):
+        return peer
+    seen = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+    return str(ip(seen)) if ip(seen) else peer
 
 
 def locked_for(request: HttpRequest, username: str) -> int:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, from gunicorn itself
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,7 +110,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles"
+# WhiteNoise serves them. In production from STATIC_ROOT, as `collectstatic` left them
+# (the Procfile's web line): names carry their content's hash, cached for a year. Elsewhere
+# straight from static/ and the apps, DEBUG on or off, no collectstatic needed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage" if PRODUCTION
+                    else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # The API's bodies are well under a kilobyte, the admin's forms a few: a bigger body is
 # refused (the API answers 413), not read into memory.
@@ -142,7 +152,13 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxy terminating TLS (README "Production"): its addresses or networks,
+# comma separated. Only a request from one of them may say, in X-Forwarded-Proto, that it
+# came over HTTPS (gunicorn's --forwarded-allow-ips, given the same list by the Procfile,
+# sets the request's scheme; Django's SECURE_PROXY_SSL_HEADER is left unset, as it would
+# believe anyone), or name its client in X-Forwarded-For (config/guard.py). Empty: no
+# proxy, and no X-Forwarded-* header is believed.
+AUTOHEDGE_PROXY_IPS = env_list("AUTOHEDGE_PROXY_IPS")
 
 # Pages load nothing from elsewhere and run no inline script or style (django-csp): an
 # injected <script> or onclick would not run. The page icon is an empty data: URL.
