@@ -53,7 +53,7 @@ KEY = "bench-key"
 ORDER_PACING = 0.25
 
 os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=f"{PG}/{DATABASE}", CELERY_BROKER_URL=REDIS_URL,
-                  REDIS_URL=REDIS_URL, BENCH_OPENALGO_KEY=KEY, AUTOHEDGE_LIVE_TRADING="1", DEBUG="0", LOG_LEVEL="WARNING")
+                  REDIS_URL=REDIS_URL, OPENALGO_BENCH_KEY=KEY, AUTOHEDGE_LIVE_TRADING="1", DEBUG="0", LOG_LEVEL="WARNING")
 
 
 def bench_replay(days: int) -> list[tuple[str, str]]:
@@ -108,7 +108,7 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
         time.sleep(3)  # the worker's start-up
         # One account, as in production (its broker client and connections stay warm);
         # a fresh session of it each time, on a reset broker.
-        account = breach_account("bench", url, "BENCH_OPENALGO_KEY")
+        account = breach_account("bench", url, "OPENALGO_BENCH_KEY")
         for n in range(ticks + 5):
             sim.reset()
             received.clear()
