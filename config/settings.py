@@ -152,6 +152,7 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
 # The reverse proxy terminating TLS (README "Production"): its addresses or networks,
 # comma separated. Only a request from one of them may say, in X-Forwarded-Proto, that it
 # came over HTTPS (gunicorn's --forwarded-allow-ips, given the same list by the Procfile,
