@@ -29,7 +29,7 @@ from common import (
 
 DATABASE = "autohedge_bench_alerts"
 REDIS_URL = os.environ.get("BENCH_ALERTS_REDIS_URL", "redis://127.0.0.1:6379/12")
-KEY, KEY_ENV = "bench-alerts-key", "BENCH_ALERTS_OPENALGO_KEY"
+KEY, KEY_ENV = "bench-alerts-key", "OPENALGO_BENCH_ALERTS_KEY"
 CHAT = "4242"
 WARM_UP = 5  # the first actions warm the worker's connections
 PER_CHAT_GAP = 1.05  # seconds between two messages to one chat (Telegram's limit, kept by the notifier)

@@ -24,7 +24,8 @@ from common import PG, ROOT, fresh_database, print_table
 DATABASE = "autohedge_bench_fuzz"
 
 os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=f"{PG}/{DATABASE}", CELERY_TASK_ALWAYS_EAGER="1",
-                  TELEGRAM_BOT_TOKEN="", AUTOHEDGE_LIVE_TRADING="0", DEBUG="0", LOG_LEVEL="ERROR")
+                  TELEGRAM_BOT_TOKEN="", AUTOHEDGE_LIVE_TRADING="0", DEBUG="0", LOG_LEVEL="ERROR",
+                  AUTOHEDGE_API_RATE="")  # thousands of calls a minute from one user: not throttled here
 
 
 def free_port() -> int:

@@ -53,7 +53,7 @@ KEY = "bench-key"
 ORDER_PACING = 0.25
 
 os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=f"{PG}/{DATABASE}", CELERY_BROKER_URL=REDIS_URL,
-                  REDIS_URL=REDIS_URL, BENCH_OPENALGO_KEY=KEY, AUTOHEDGE_LIVE_TRADING="1", DEBUG="0", LOG_LEVEL="WARNING")
+                  REDIS_URL=REDIS_URL, OPENALGO_BENCH_KEY=KEY, AUTOHEDGE_LIVE_TRADING="1", DEBUG="0", LOG_LEVEL="WARNING")
 
 
 def bench_replay(days: int) -> list[tuple[str, str]]:
@@ -108,7 +108,7 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
         time.sleep(3)  # the worker's start-up
         # One account, as in production (its broker client and connections stay warm);
         # a fresh session of it each time, on a reset broker.
-        account = breach_account("bench", url, "BENCH_OPENALGO_KEY")
+        account = breach_account("bench", url, "OPENALGO_BENCH_KEY")
         for n in range(ticks + 5):
             sim.reset()
             received.clear()
@@ -172,7 +172,7 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
     # 09:40, time running at a tenth: P2 (09:45) stays inside the lookahead throughout.
     clock = AcceleratedClock(at(scenario.date, scenario.schedule[1].entry) - timedelta(minutes=5), speed=0.1)
     margin = MarginPerBasket(Decimal(433000), Decimal(187000))
-    keys = {f"BENCH_KEY_{n}": f"bench-key-{n}" for n in range(sessions)}
+    keys = {f"OPENALGO_BENCH_{n}": f"bench-key-{n}" for n in range(sessions)}
     sims = {key: build_simbroker(scenario, clock, margin_per_basket=margin, api_key=key) for key in keys.values()}
     brokers = Accounts(sims)
     front = LeanFront(brokers.handle, latency_ms / 1000)

@@ -8,6 +8,10 @@ from config.dbschema import schema_table
 from config.reporting import protect_secret
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+# A row may name only a variable meant for an OpenAlgo key: naming SECRET_KEY or
+# TELEGRAM_BOT_TOKEN would send that secret, as `apikey`, to the row's host.
+KEY_PREFIX = "OPENALGO_"
+KEY_VARIABLE = re.compile(rf"^{KEY_PREFIX}[A-Z0-9_]+$")
 
 
 class Index(models.TextChoices):
@@ -41,6 +45,10 @@ def validate_env_name(value: str) -> None:
         raise ValidationError(
             "Give the name of an environment variable (A-Z, 0-9, _), not the key itself."
         )
+    if not KEY_VARIABLE.match(value):
+        raise ValidationError(
+            f"Name a variable starting with {KEY_PREFIX} (e.g. OPENALGO_API_KEY): only those may hold OpenAlgo keys."
+        )
 
 
 class BrokerAccount(models.Model):
@@ -54,7 +62,7 @@ class BrokerAccount(models.Model):
         max_length=100,
         default="OPENALGO_API_KEY",
         validators=[validate_env_name],
-        help_text="Name of the environment variable that holds the OpenAlgo API key.",
+        help_text=f"Name of the environment variable that holds the OpenAlgo API key ({KEY_PREFIX}…).",
     )
     product = models.CharField(max_length=4, choices=Product.choices, default=Product.MIS)
     mode = models.CharField(max_length=5, choices=Mode.choices, default=Mode.PAPER)
@@ -66,9 +74,9 @@ class BrokerAccount(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(api_key_env__regex=ENV_NAME.pattern),
-                name="broker_account_api_key_env_is_a_name",
-                violation_error_message="The API key variable must be an environment variable name.",
+                condition=models.Q(api_key_env__regex=KEY_VARIABLE.pattern),
+                name="broker_account_api_key_env_is_an_openalgo_variable",
+                violation_error_message=f"The API key variable must be named {KEY_PREFIX}…",
             ),
         ]
 
@@ -76,6 +84,8 @@ class BrokerAccount(models.Model):
         return self.name
 
     def api_key(self) -> str:
+        if not KEY_VARIABLE.match(self.api_key_env):  # never another variable, whatever the row says
+            raise ValueError(f"Refused to read {self.api_key_env}: OpenAlgo keys are read only from {KEY_PREFIX}… variables")
         key = os.environ.get(self.api_key_env, "")
         protect_secret(key)  # kept out of logs and error reports from the first read
         return key

@@ -2,9 +2,11 @@
 the environment; the defaults run the demo (SQLite, simulated broker, paper mode)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_celery_beat",
+    "axes",
     "brokers",
     "schedules",
     "hedging",
@@ -55,12 +58,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, from gunicorn itself
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 answer
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -104,7 +110,32 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles"
+# WhiteNoise serves them. In production from STATIC_ROOT, as `collectstatic` left them
+# (the Procfile's web line): names carry their content's hash, cached for a year. Elsewhere
+# straight from static/ and the apps, DEBUG on or off, no collectstatic needed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage" if PRODUCTION
+                    else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = not PRODUCTION
+
+# The API's bodies are well under a kilobyte, the admin's forms a few: a bigger body is
+# refused (the API answers 413), not read into memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+
+# Guessing: a username failing 5 times from one address is locked there for 15 minutes
+# after its last failure, the right password too (dashboard and admin logins); wrong API
+# tokens count alike, by address (config/guard.py). By username and address together:
+# a stranger cannot lock the trader out from elsewhere.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a typo a day never adds up to a lock
+AXES_CLIENT_IP_CALLABLE = "config.guard.client_address"
+AXES_LOCKOUT_CALLABLE = "config.guard.locked_out"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -121,13 +152,37 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The reverse proxy terminating TLS (README "Production"): its addresses or networks,
+# comma separated. Only a request from one of them may say, in X-Forwarded-Proto, that it
+# came over HTTPS (gunicorn's --forwarded-allow-ips, given the same list by the Procfile,
+# sets the request's scheme; Django's SECURE_PROXY_SSL_HEADER is left unset, as it would
+# believe anyone), or name its client in X-Forwarded-For (config/guard.py). Empty: no
+# proxy, and no X-Forwarded-* header is believed.
+AUTOHEDGE_PROXY_IPS = env_list("AUTOHEDGE_PROXY_IPS")
+
+# Pages load nothing from elsewhere and run no inline script or style (django-csp): an
+# injected <script> or onclick would not run. The page icon is an empty data: URL.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "hedging.api.auth.TokenAuthentication",
     ],
+    # A user's calls, whatever their authentication; AUTOHEDGE_API_RATE empty: no limit.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("AUTOHEDGE_API_RATE", "600/min") or None},
+    "NUM_PROXIES": 0,  # throttles key an anonymous caller by REMOTE_ADDR, not by a header it sends
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -192,6 +247,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"axes.apps": {"level": "WARNING"}},  # not its version line at every process start
 }
 
 # The demo runs the day accelerated: every process given this spec (see

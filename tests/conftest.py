@@ -30,3 +30,11 @@ def forget_cached_reference():
     forget_reference()
     yield
     forget_reference()
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles():
+    """The API's per-user call counts (the process's own cache) start at zero in each test."""
+    from django.core.cache import caches
+
+    caches["default"].clear()

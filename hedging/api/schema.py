@@ -1,8 +1,9 @@
 """The OpenAPI schema documents every answer an endpoint gives, not only its success:
 403 (not logged in, or not staff for a change), 400 naming the offending fields (the
 names are listed, so a client, and the fuzzer, can tell a field error from anything
-else), 404 for a row or a page that is not there, 415 for a body that is not JSON, 414
-for a query string too long for the server. An optional query parameter may be blank:
+else), 404 for a row or a page that is not there, 413 for a body over the size limit, 415 for
+a body that is not JSON, 414 for a query string too long for the server, 429 for a user
+over the call rate or an address that sent too many wrong tokens. An optional query parameter may be blank:
 DRF takes `?date=` as no date given; one given twice is a 400."""
 
 from drf_spectacular.openapi import AutoSchema
@@ -53,10 +54,12 @@ class ApiSchema(AutoSchema):
         if "{" in self.path or "page" in names:
             responses.setdefault("404", answer("No such row, or no such page.", DETAIL))
         if "requestBody" in operation:
+            responses.setdefault("413", answer("The body is over DATA_UPLOAD_MAX_MEMORY_SIZE.", DETAIL))
             responses.setdefault("415", answer("The body is not JSON.", DETAIL))
         if query:  # gunicorn's own answer, an HTML page, before the app sees the request
             responses.setdefault("414", {"description": "The request line is over the server's limit (4,094 bytes)."})
         responses.setdefault("403", answer("Not logged in, or a change by a user who is not staff.", DETAIL))
+        responses.setdefault("429", answer("Too many calls by this user, or wrong tokens from this address.", DETAIL))
         return operation
 
     def body_fields(self) -> list[str]:

@@ -3,7 +3,7 @@ decimals ("433000.00", "84.10"); times are ISO 8601 in Asia/Kolkata (+05:30)."""
 
 import re
 from copy import copy
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -44,6 +44,57 @@ class BooleanField(serializers.BooleanField):
         return data
 
 
+WHOLE_NUMBER = re.compile(r"^-?[0-9]{1,20}$")
+LARGEST_ID = 2**63 - 1  # PostgreSQL's bigint
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def whole_number(data) -> int | None:
+    """A JSON integer, or a string of digits (a query parameter); None for anything else.
+    A float is never one, 15.0 included: JSON's 15.9, 1e0 and 1e400 all arrive as floats,
+    and DRF would read 15.9 as row 15 (and fail with a 500 on 1e400)."""
+    if isinstance(data, int) and not isinstance(data, bool):
+        return data
+    if isinstance(data, str) and WHOLE_NUMBER.match(data):
+        return int(data)
+    return None
+
+
+class IntegerField(serializers.IntegerField):
+    """A count: a whole number as `whole_number` takes it, then DRF's bounds."""
+
+    def to_internal_value(self, data):
+        number = whole_number(data)
+        if number is None:
+            self.fail("invalid")
+        return super().to_internal_value(number)
+
+
+class RowField(serializers.PrimaryKeyRelatedField):
+    """A row by its id, a whole number as `whole_number` takes it."""
+
+    default_error_messages = {"incorrect_type": "Give the id as a whole number, not {data_type}."}
+
+    def to_internal_value(self, data):
+        pk = whole_number(data)
+        if pk is None:
+            self.fail("incorrect_type", data_type="a float" if isinstance(data, float) else type(data).__name__)
+        if not 0 < pk <= LARGEST_ID:
+            self.fail("does_not_exist", pk_value=pk)
+        return super().to_internal_value(pk)
+
+
+class DayField(serializers.DateField):
+    """A date this century: the services add and subtract days (0001-01-01 less 30 days
+    would be an OverflowError, a 500)."""
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise serializers.ValidationError(f"give a date from {FIRST_DAY} to {LAST_DAY}")
+        return day
+
+
 def as_drf_error(error: DjangoValidationError) -> serializers.ValidationError:
     detail = error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
     return serializers.ValidationError({("non_field_errors" if k == "__all__" else k): v for k, v in detail.items()})
@@ -72,17 +123,17 @@ class SessionSerializer(serializers.ModelSerializer):
 class SessionCreateSerializer(serializers.Serializer):
     """Today's session from the defaults; only these may be given."""
 
-    account = serializers.PrimaryKeyRelatedField(queryset=BrokerAccount.objects.filter(enabled=True))
+    account = RowField(queryset=BrokerAccount.objects.filter(enabled=True))
     index_name = serializers.ChoiceField(choices=Index.choices)
-    num_baskets = serializers.IntegerField(min_value=1, max_value=100, default=1)
-    expiry = serializers.DateField(required=False, help_text="Default: the nearest expiry the broker lists.")
+    num_baskets = IntegerField(min_value=1, max_value=100, default=1)
+    expiry = DayField(required=False, help_text="Default: the nearest expiry the broker lists.")
     margin_unhedged = money(required=False, help_text="Mu; needed where the constants table has none.")
     margin_hedged = money(required=False, help_text="Mh; needed where the constants table has none.")
 
 
 class SessionQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(required=False)
-    account = serializers.PrimaryKeyRelatedField(queryset=BrokerAccount.objects.all(), required=False)
+    date = DayField(required=False)
+    account = RowField(queryset=BrokerAccount.objects.all(), required=False)
     is_replay = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
@@ -128,8 +179,12 @@ class TimeOfDayField(serializers.TimeField):
 
 
 class ScheduleSerializer(serializers.ModelSerializer):
-    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.CharField: TextField,
-                                models.TextField: TextField, models.BooleanField: BooleanField}
+    serializer_field_mapping = {
+        **{model: IntegerField if field is serializers.IntegerField else field
+           for model, field in serializers.ModelSerializer.serializer_field_mapping.items()},
+        models.CharField: TextField, models.TextField: TextField, models.BooleanField: BooleanField,
+    }
+    serializer_related_field = RowField
     entry_time = TimeOfDayField()
     exit_time = TimeOfDayField()
     weekdays = WeekdaysField(required=False, help_text='Day names, e.g. ["Mon", "Tue"]. Default: Monday to Friday.')
@@ -180,8 +235,8 @@ class TransactionSerializer(serializers.ModelSerializer):
 
 
 class TransactionQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(required=False, help_text="The session's date.")
-    session = serializers.PrimaryKeyRelatedField(queryset=DailySession.objects.all(), required=False)
+    date = DayField(required=False, help_text="The session's date.")
+    session = RowField(queryset=DailySession.objects.all(), required=False)
     action = serializers.ChoiceField(choices=HedgeTransaction.Action.choices, required=False)
     status = serializers.ChoiceField(choices=HedgeTransaction.Status.choices, required=False)
     origin = serializers.ChoiceField(choices=HedgeTransaction.Origin.choices, required=False)
@@ -191,10 +246,10 @@ class TransactionQuerySerializer(serializers.Serializer):
 
 
 class ManualSerializer(serializers.Serializer):
-    session = serializers.PrimaryKeyRelatedField(
+    session = RowField(
         queryset=DailySession.objects.filter(status=DailySession.Status.ACTIVE, is_replay=False).select_related("account")
     )
-    hedge_baskets = serializers.IntegerField(min_value=1, max_value=50)
+    hedge_baskets = IntegerField(min_value=1, max_value=50)
     client_key = TextField(
         required=False, default="", max_length=60, help_text="Repeat it to retry safely: the same key never orders twice."
     )
@@ -202,7 +257,7 @@ class ManualSerializer(serializers.Serializer):
 
 class ToggleSerializer(serializers.Serializer):
     enabled = BooleanField()
-    session = serializers.PrimaryKeyRelatedField(
+    session = RowField(
         queryset=DailySession.objects.filter(is_replay=False).select_related("account"),
         required=False,
         allow_null=True,
@@ -223,7 +278,7 @@ class ToggleResultSerializer(serializers.Serializer):
 
 
 class StatusQuerySerializer(serializers.Serializer):
-    session = serializers.PrimaryKeyRelatedField(
+    session = RowField(
         queryset=DailySession.objects.select_related("account"), required=False, help_text="Default: today's sessions."
     )
 
@@ -342,11 +397,11 @@ class StatusSerializer(serializers.Serializer):
 
 
 class AnalyticsQuerySerializer(serializers.Serializer):
-    date_from = serializers.DateField(required=False, help_text="Default: 30 days before date_to.")
-    date_to = serializers.DateField(required=False, help_text="Default: today.")
+    date_from = DayField(required=False, help_text="Default: 30 days before date_to.")
+    date_to = DayField(required=False, help_text="Default: today.")
     include_replays = serializers.BooleanField(default=True)
-    account = serializers.PrimaryKeyRelatedField(queryset=BrokerAccount.objects.all(), required=False)
-    session = serializers.PrimaryKeyRelatedField(
+    account = RowField(queryset=BrokerAccount.objects.all(), required=False)
+    session = RowField(
         queryset=DailySession.objects.all(), required=False, help_text="Add this session's utilisation through the day."
     )
 
@@ -422,8 +477,8 @@ class ForecastQuerySerializer(serializers.Serializer):
     """A what-if: every setting left blank keeps the session's; `baskets.NAME=n` sets a
     schedule row's baskets. The forecast itself checks the values (docs/forecast.md)."""
 
-    session = serializers.PrimaryKeyRelatedField(queryset=DailySession.objects.filter(is_replay=False).select_related("account"))
-    date = serializers.DateField(required=False, help_text="Default: the session's day.")
+    session = RowField(queryset=DailySession.objects.filter(is_replay=False).select_related("account"))
+    date = DayField(required=False, help_text="Default: the session's day.")
     budget = serializers.CharField(required=False, allow_blank=True)
     entry_trigger_pct = serializers.CharField(required=False, allow_blank=True)
     entry_target_pct = serializers.CharField(required=False, allow_blank=True)

@@ -2,12 +2,12 @@
 anything that can place or cancel an order, toggle auto-hedge, or change a schedule or
 session needs a staff user."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from brokers.openalgo import OpenAlgoError
 from hedging import tasks
 from hedging.api import serializers as s
+from hedging.api.parsers import JSONParser, TooLarge
 from hedging.api.schema import ApiSchema, broker_down
 from hedging.core.clock import IST
 from hedging.core.decide import BUY, EXIT, ActionRefused
@@ -32,8 +33,9 @@ class StaffWrites(BasePermission):
 
 
 class JsonApi:
-    """Bodies are JSON only: form encodings can say neither null nor a list of weekdays.
-    The schema documents every answer (hedging/api/schema.py)."""
+    """Bodies are JSON only: form encodings can say neither null nor a list of weekdays;
+    nested deep or over the size limit, refused (hedging/api/parsers.py). The schema
+    documents every answer (hedging/api/schema.py)."""
 
     parser_classes = [JSONParser]
     schema = ApiSchema()
@@ -45,6 +47,11 @@ class JsonApi:
         repeated = sorted(name for name, values in request.query_params.lists() if len(values) > 1)
         if repeated:
             raise ValidationError({"non_field_errors": [f"Give each query parameter once: {', '.join(repeated)}."]})
+
+    def handle_exception(self, exc):
+        if isinstance(exc, RequestDataTooBig):  # Django's 400 page otherwise
+            exc = TooLarge(f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+        return super().handle_exception(exc)
 
 
 class BrokerUnavailable(APIException):

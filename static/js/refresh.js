@@ -1,6 +1,8 @@
 // Refreshes the status panel in place every few seconds; skipped while a form field has
 // focus. A plan showing a what-if is kept across refreshes; the what-if form and its
 // "back" link load the plan alone (GET, nothing saved) into its section.
+// A button with data-confirm (the manual buy and exit) asks first: no inline handler, which
+// the Content-Security-Policy would block.
 (function () {
   const box = document.getElementById("status");
   if (!box) return;
@@ -41,6 +43,10 @@
     if (!form) return;
     event.preventDefault();
     loadPlan(form.closest("[data-plan]"), `${form.action}?${new URLSearchParams(new FormData(form))}`);
+  });
+  box.addEventListener("click", (event) => {
+    const asking = event.target.closest("button[data-confirm]");
+    if (asking && !window.confirm(asking.dataset.confirm)) event.preventDefault();
   });
   box.addEventListener("click", (event) => {
     const back = event.target.closest("a.plan-reset");

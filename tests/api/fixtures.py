@@ -16,7 +16,7 @@ from hedging.services.executor import Ports
 from tests.factories import BrokerAccountFactory, DailySessionFactory, StaffFactory, StrategyScheduleFactory, UserFactory
 from tests.fixtures.simbroker import SIM_DAY
 
-SIM_KEY_ENV = "AUTOHEDGE_TEST_SIM_KEY"
+SIM_KEY_ENV = "OPENALGO_TEST_SIM_KEY"
 NIFTY_LOT = 65
 
 

@@ -69,7 +69,7 @@ def test_a_replay_session_is_not_forecast(trader_api, trading_day):
 
 
 def test_without_the_api_key_the_broker_is_unavailable(trader_api, trading_day, monkeypatch):
-    monkeypatch.delenv("AUTOHEDGE_TEST_SIM_KEY")
+    monkeypatch.delenv("OPENALGO_TEST_SIM_KEY")
     assert get(trader_api, trading_day).status_code == 503
 
 

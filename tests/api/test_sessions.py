@@ -81,8 +81,8 @@ def test_bad_input_is_refused_naming_the_field(staff_api, live_account, sim_cloc
 
 
 def test_without_the_brokers_expiries_the_expiry_must_be_given(staff_api, sim_clock, monkeypatch):
-    monkeypatch.delenv("NO_SUCH_KEY_VARIABLE", raising=False)
-    account = BrokerAccountFactory(api_key_env="NO_SUCH_KEY_VARIABLE")
+    monkeypatch.delenv("OPENALGO_NO_SUCH_KEY", raising=False)
+    account = BrokerAccountFactory(api_key_env="OPENALGO_NO_SUCH_KEY")
     response = staff_api.post(URL, {"account": account.pk, "index_name": "NIFTY"}, format="json")
     assert response.status_code == 400 and "give the expiry" in response.json()["expiry"][0]
     given = staff_api.post(URL, {"account": account.pk, "index_name": "NIFTY", "expiry": "2026-11-24"}, format="json")

@@ -1,7 +1,9 @@
 """The dashboard in headless Chromium (Debian's, no downloaded browser) against the app
 served by live_server and the simulated broker on loopback: log in, read the live
 status panel, watch it refresh in place, toggle auto-hedge, edit a schedule row,
-open analytics with a drawn chart, and read the day's plan and a what-if. Screenshots go to tests/artifacts/."""
+open analytics with a drawn chart, and read the day's plan and a what-if; a manual buy
+asks first, and the Content-Security-Policy blocks nothing on the way. Screenshots go
+to tests/artifacts/."""
 
 from datetime import time, timedelta
 from decimal import Decimal
@@ -76,6 +78,8 @@ def test_the_trader_day_in_the_browser(page, live_server, staff, morning, simbro
     assert HedgeTransaction.objects.filter(session=session, action="BUY", status="filled").count() == 1
     forecast.store(session, forecast.forecast_for_session(session), simbroker.clock.now())
 
+    refused = []  # what the Content-Security-Policy blocked, as Chromium reports it
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", staff.username)
     page.fill("#id_password", "pw-for-tests")
@@ -106,6 +110,12 @@ def test_the_trader_day_in_the_browser(page, live_server, staff, morning, simbro
     assert staff.username in Alert.objects.get(kind="auto_hedge_toggled", session=session).text
     shot(page, "02-auto-off.png")
 
+    # A manual buy asks first (static/js/refresh.js; the policy runs no onclick): declined, nothing is bought.
+    asked, orders = [], HedgeTransaction.objects.count()
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.click(f"#session-{session.pk} form.manual button[value=BUY]")
+    assert asked == ["Buy hedge basket(s) now?"] and HedgeTransaction.objects.count() == orders
+
     page.click("nav >> text=Schedule")
     page.click('tr[data-row="P3"] >> text=Edit')
     page.fill("#id_entry_time", "11:05")
@@ -134,3 +144,4 @@ def test_the_trader_day_in_the_browser(page, live_server, staff, morning, simbro
     page.wait_for_selector(f"#plan-{session.pk}[data-what-if] svg", timeout=60_000)
     assert "falls short from" in plan.locator("[data-testid=plan-summary]").inner_text()
     plan.screenshot(path=str(ARTIFACTS / "05-plan.png"))
+    assert refused == []

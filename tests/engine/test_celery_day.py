@@ -30,7 +30,7 @@ def clock_reaching(moment, lead_seconds: float = 12) -> AcceleratedClock:
 
 
 def trading_account(url: str, mode: str) -> DailySession:
-    account = BrokerAccount.objects.create(name=f"e2e-{mode}", host=url, mode=mode, api_key_env="E2E_OPENALGO_KEY")
+    account = BrokerAccount.objects.create(name=f"e2e-{mode}", host=url, mode=mode, api_key_env="OPENALGO_E2E_KEY")
     for name, entry, baskets in (("P1", "09:20", 1), ("P2", "09:45", 2)):
         StrategySchedule.objects.create(account=account, index_name="NIFTY", name=name, entry_time=entry,
                                         exit_time="15:15", baskets=baskets)
@@ -57,7 +57,7 @@ def test_beat_and_worker_buy_the_needed_hedge_before_the_entry(celery_processes,
     paper = trading_account(paper_url, Mode.PAPER)
     live = trading_account(live_url, Mode.LIVE)
     celery_processes.env.update(
-        AUTOHEDGE_CLOCK=clock.spec(), E2E_OPENALGO_KEY="e2e-key", AUTOHEDGE_LIVE_TRADING="1"
+        AUTOHEDGE_CLOCK=clock.spec(), OPENALGO_E2E_KEY="e2e-key", AUTOHEDGE_LIVE_TRADING="1"
     )
     celery_processes.worker()
     celery_processes.beat()

@@ -23,7 +23,7 @@ from hedging.models import Alert, DailySession, HedgeTransaction
 from schedules.models import StrategySchedule
 from tests.fixtures.processes import CELERY_REDIS_URL, wait_for
 
-KEY, KEY_ENV = "faults-key", "FAULTS_OPENALGO_KEY"
+KEY, KEY_ENV = "faults-key", "OPENALGO_FAULTS_KEY"
 # An order sent with no answer and not at the broker is sent again after this many
 # simulated seconds (0.2 s of wall time on the half-speed clock): twenty crashes stay quick.
 SETTLE_SECONDS = 0.1

@@ -14,7 +14,7 @@ from tests.factories import BrokerAccountFactory
 from tests.forecast.helpers import SCENARIOS, sample, sample_forecast, session_like, sim_broker
 
 pytestmark = pytest.mark.django_db
-KEY_ENV = "AUTOHEDGE_FORECAST_TEST_KEY"
+KEY_ENV = "OPENALGO_FORECAST_TEST_KEY"
 
 
 def forecast(*args: str) -> str:

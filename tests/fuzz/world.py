@@ -19,7 +19,7 @@ from tests.api.fixtures import NIFTY_LOT, make_entry, make_tx
 from tests.factories import DailySessionFactory, StaffFactory, StrategyScheduleFactory
 from tests.fixtures.simbroker import SIM_DAY
 
-SIM_KEY_ENV = "AUTOHEDGE_FUZZ_SIM_KEY"
+SIM_KEY_ENV = "OPENALGO_FUZZ_SIM_KEY"
 NOW = at(SIM_DAY, time(9, 56))
 
 

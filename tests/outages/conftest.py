@@ -55,7 +55,7 @@ def outage_env(clock: AcceleratedClock, telegram: TelegramSim) -> dict[str, str]
     return {
         "AUTOHEDGE_CLOCK": clock.spec(),
         "AUTOHEDGE_LIVE_TRADING": "1",
-        "OUTAGE_OPENALGO_KEY": API_KEY,
+        "OPENALGO_OUTAGE_KEY": API_KEY,
         "OPENALGO_TIMEOUT_READ": "2",
         "AUTOHEDGE_ORDER_SETTLE_SECONDS": str(clock.speed),  # one real second, in clock seconds
         "AUTOHEDGE_LOST_ORDER_WATCH_SECONDS": str(3 * clock.speed),
@@ -145,7 +145,7 @@ def serving(clock: AcceleratedClock):
 def trading_session(broker: Broker, name: str, **fields) -> DailySession:
     """A live account on `broker` trading the scenario's P1 (1 basket, 09:20) and P2
     (2 baskets, 09:45); `name` also finds its alerts among the Bot API's messages."""
-    account = BrokerAccount.objects.create(name=name, host=broker.url, mode=Mode.LIVE, api_key_env="OUTAGE_OPENALGO_KEY")
+    account = BrokerAccount.objects.create(name=name, host=broker.url, mode=Mode.LIVE, api_key_env="OPENALGO_OUTAGE_KEY")
     for row in SCENARIO.schedule:
         StrategySchedule.objects.create(account=account, index_name="NIFTY", name=row.name, entry_time=row.entry,
                                         exit_time=row.exit, baskets=row.baskets)

@@ -44,7 +44,7 @@ from tests.fixtures.simbroker import SIM_DAY
 from tests.security.test_every_url import project_urls
 
 pytestmark = pytest.mark.django_db
-OA_ENV = "BROKER_MAIN_OA"  # a variable name Django's reporter would not hide by itself
+OA_ENV = "OPENALGO_MAIN"  # a variable name Django's reporter would not hide by itself
 OA_KEY = "oa-LEAKCHECK-5f0e9d8c7b6a5f4e3d2c1b0a"
 TG_TOKEN = "987654321:LEAKCHECK-tg_Zx9Yw8Vu7Ts6Rq5"
 SECRET_KEY = "django-LEAKCHECK-q&w^e*r(t)y+u=i#o<p>"
