@@ -103,6 +103,7 @@ class SessionRef:
     expiry: date
     budget: Decimal
     paper: bool
+    sandbox: bool = False  # a live account on an OpenAlgo in analyzer mode
 
 
 @dataclass(frozen=True)
@@ -183,8 +184,8 @@ class ExpectedBuy:
 # -- pieces -------------------------------------------------------------------------------
 
 
-def _header(icon: str, title: str, paper: bool, at: time | datetime | None, scope: str) -> str:
-    marker = "🧪 <b>PAPER</b> · " if paper else ""
+def _header(icon: str, title: str, paper: bool, at: time | datetime | None, scope: str, sandbox: bool = False) -> str:
+    marker = "🧪 <b>PAPER</b> · " if paper else "🧪 <b>SANDBOX</b> · " if sandbox else ""
     when = f" · {_hhmm(at)}" if at is not None else ""
     return f"{marker}{icon} <b>{_esc(title)}</b>{when}\n{scope}"
 
@@ -194,7 +195,7 @@ def _scope(session: SessionRef) -> str:
 
 
 def _session_header(icon: str, title: str, session: SessionRef, at: time | datetime | None) -> str:
-    return _header(icon, title, session.paper, at, _scope(session))
+    return _header(icon, title, session.paper, at, _scope(session), session.sandbox)
 
 
 def _entries(entries: Sequence[Entry]) -> str:

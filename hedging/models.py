@@ -150,6 +150,8 @@ class DailySession(models.Model):
     last_tick_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_tick_note = models.CharField(max_length=300, blank=True, editable=False)
     last_tick_failed = models.BooleanField(default=False, editable=False)
+    # The broker answers from OpenAlgo's sandbox (analyzer mode): its margins and fills are simulated.
+    sandbox = models.BooleanField(default=False, editable=False)
 
     class Meta:
         db_table = schema_table("daily_session")

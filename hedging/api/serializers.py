@@ -367,7 +367,7 @@ class AlertSerializer(serializers.Serializer):
 
 class SessionStatusSerializer(serializers.Serializer):
     session = SessionRefSerializer()
-    mode = serializers.ChoiceField(choices=["paper", "live"])
+    mode = serializers.ChoiceField(choices=["paper", "sandbox", "live"], help_text="sandbox: a live account whose OpenAlgo answers from its analyzer mode.")
     auto_enabled = serializers.BooleanField(help_text="This session's switch.")
     auto_effective = serializers.BooleanField(help_text="Session switch and global switch both on.")
     budget = money()

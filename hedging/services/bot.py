@@ -13,7 +13,7 @@ from hedging.messages import format_inr, format_lakh, format_pct
 from hedging.models import Control, DailySession, HedgeTransaction
 from hedging.services import runtime
 from hedging.services.alerts import alert
-from hedging.services.runtime import is_paper
+from hedging.services.runtime import trading_mode
 
 
 def todays_sessions():
@@ -43,9 +43,10 @@ class HedgingBotHandler:
             snap = session.snapshots.order_by("-taken_at").first()
             util = f"{format_pct(snap.utilisation_pct)} of {format_lakh(session.budget)}" if snap else "no reading yet"
             hedges = f", {snap.hedges_held} hedge basket(s)" if snap else ""
-            paper = " · PAPER" if is_paper(session.account) else ""
+            mode = trading_mode(session)
+            marker = "" if mode == "live" else f" · {mode.upper()}"
             auto = "" if session.auto_enabled else " · auto off"
-            lines.append(f"{escape(session.account.name)} {session.index_name}{paper}{auto}: {util}{hedges}")
+            lines.append(f"{escape(session.account.name)} {session.index_name}{marker}{auto}: {util}{hedges}")
         return "\n".join(lines) if len(lines) > 1 else lines[0] + "\nNo session today."
 
     @own_connection

@@ -61,6 +61,7 @@ class MarginReading:
     hedges_held: int  # whole hedge baskets
     holdings: tuple[Holding, ...]
     positions: dict  # split: session shorts, our hedges, others
+    sandbox: bool = False  # answered by OpenAlgo's sandbox (analyzer mode)
 
 
 def series_prefix(session: DailySession) -> str:
@@ -128,8 +129,9 @@ def read(
     if not paper:  # trust what the broker holds over what we recorded
         held = {p.symbol: p.quantity for p in positions if p.quantity > 0}
         holdings = tuple(
-            Holding(h.symbol, h.exchange, h.option_type, h.strike, min(h.quantity, held.get(h.symbol, 0)))
+            Holding(h.symbol, h.exchange, h.option_type, h.strike, quantity)
             for h in holdings
+            if (quantity := min(h.quantity, held.get(h.symbol, 0)))
         )
     split = split_positions(session, positions, {h.symbol for h in holdings})
     hedges = hedge_baskets(holdings, basket_quantity)
@@ -145,6 +147,7 @@ def read(
         hedges_held=hedges,
         holdings=holdings,
         positions=split,
+        sandbox=funds.sandbox,
     )
 
 

@@ -261,9 +261,24 @@ def look(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapsho
         alert(session, "broker_unreachable", "critical", f"Broker unreachable: {failure}", now, ports.deliver_alert,
               dedupe_key=f"broker:{now:%H}:{now.minute // 15}")
         return TickOutcome(session.pk, f"broker unreachable: {failure}", failed=True)
+    if reading.sandbox != session.sandbox and not ports.paper:
+        mark_sandbox(session, rows, reading.sandbox, ports, now)
     if snapshot:
         monitor.snapshot(session, reading, now, scheduler.open_baskets(rows.executions))
     return Seen(reading, quantity, model, rows.executions)
+
+
+def mark_sandbox(session: DailySession, rows: Rows, sandbox: bool, ports: Ports, now: datetime) -> None:
+    """A live account whose OpenAlgo answers from its sandbox trades nothing real: said
+    once, on every surface."""
+    require_lock(rows)
+    session.sandbox = sandbox
+    session.save(update_fields=["sandbox"])
+    if sandbox:
+        alert(session, "sandbox", "warning",
+              "This live account's OpenAlgo answers from its sandbox (analyzer mode): margins are the sandbox's "
+              "(a short option blocks only its premium) and fills are simulated. Nothing is traded for real, and "
+              "utilisation is not the broker's.", now, ports.deliver_alert, dedupe_key="sandbox")
 
 
 def run(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapshot: bool) -> TickOutcome:

@@ -37,6 +37,14 @@ def is_paper(account: BrokerAccount) -> bool:
     return not (account.mode == Mode.LIVE and settings.AUTOHEDGE_LIVE_TRADING)
 
 
+def trading_mode(session) -> str:
+    """The one word every surface uses: paper (orders go nowhere), sandbox (a live account
+    on an OpenAlgo in analyzer mode: simulated margins and fills) or live."""
+    if is_paper(session.account):
+        return "paper"
+    return "sandbox" if session.sandbox else "live"
+
+
 def ports_for(account: BrokerAccount, **overrides) -> Ports:
     from hedging import tasks  # the Celery faces; imported late to keep services free of them
 

@@ -20,7 +20,7 @@ from hedging.core.settings import BUDGET_PER_BASKET, INDEX_DEFAULTS, HedgeSettin
 from hedging.models import Alert, Control, DailySession
 from hedging.services import calculator
 from hedging.services.alerts import Deliver, alert
-from hedging.services.runtime import is_paper
+from hedging.services.runtime import is_paper, trading_mode
 
 
 # The field each of the session's database constraints is about, for error messages.
@@ -126,6 +126,7 @@ def session_ref(session: DailySession) -> messages.SessionRef:
         expiry=session.expiry,
         budget=session.budget,
         paper=is_paper(session.account),
+        sandbox=trading_mode(session) == "sandbox",
     )
 
 

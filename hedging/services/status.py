@@ -27,7 +27,7 @@ from hedging.core.settings import HedgeSettings
 from hedging.models import ActiveHedge, Alert, Control, DailySession, HedgeTransaction, MarginSnapshot, StrategyExecution
 from hedging.services import calculator, executor, monitor, orchestrator, scheduler
 from hedging.services.executor import Ports
-from hedging.services.runtime import is_paper
+from hedging.services.runtime import trading_mode
 
 WORKER_STALE = timedelta(minutes=3)  # snapshots come every minute in market hours
 NEXT_ENTRIES = 6
@@ -152,7 +152,7 @@ def session_status(
     return SessionStatus(
         session=session,
         now=now,
-        mode="paper" if is_paper(session.account) else "live",
+        mode=trading_mode(session),
         auto_enabled=session.auto_enabled,
         auto_global=auto_global,
         settings=settings,

@@ -6,7 +6,9 @@ from decimal import Decimal
 import pytest
 
 from brokers.simbroker.scenario import parse_scenario
-from hedging.models import HedgeOrder
+from hedging import tasks
+from hedging.models import Alert, HedgeOrder
+from hedging.services.sessions import session_ref
 from hedging.services.replay import replay
 from tests.engine.test_services import make_world
 
@@ -65,3 +67,19 @@ def test_a_sensex_day_needing_1200_units_a_leg_buys_them_in_slices_under_the_fre
         ("PE", "PE", 1000, "complete"), ("PE2", "PE", 200, "complete"),
     ]
     assert run.result["entries"][0]["util_pct"] == 80.0  # six hedged baskets: 6 × ₹1,60,000 of ₹12L
+
+
+def test_a_live_account_on_a_sandbox_openalgo_is_shown_as_sandbox_and_warned_once(trading_day, simbroker, celery_eager, trader_api):
+    """An OpenAlgo in analyzer mode answers funds with "mode": "analyze": its margins
+    and fills are simulated, so the panel, the API and Telegram must not say LIVE."""
+    simbroker.analyze = True
+    for _ in range(2):
+        tasks.lookahead_batch([trading_day.pk])
+
+    trading_day.refresh_from_db()
+    assert trading_day.sandbox
+    (warned,) = Alert.objects.filter(session=trading_day, kind="sandbox")
+    assert warned.level == "warning" and "analyzer mode" in warned.text
+    (status,) = trader_api.get("/api/hedge/status").json()["sessions"]
+    assert status["mode"] == "sandbox"
+    assert session_ref(trading_day).sandbox
