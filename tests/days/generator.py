@@ -81,7 +81,7 @@ def generate_day(seed: int) -> dict:
         mu = rng.randrange(250, 501) * 1000
         mh = int(mu * rng.uniform(0.3, 0.6)) // 1000 * 1000
 
-    config, cfg = make_config(rng, index)
+    config, cfg = make_config(rng, index, dte)
     lookahead = cfg["lookahead_minutes"]
 
     schedule = make_schedule(rng, lookahead)
@@ -112,7 +112,7 @@ def generate_day(seed: int) -> dict:
     return scenario
 
 
-def make_config(rng: random.Random, index: str) -> tuple[dict, dict]:
+def make_config(rng: random.Random, index: str, dte: int) -> tuple[dict, dict]:
     """The scenario's `config`, and the effective values the generator plans with."""
     config: dict = {}
     if rng.random() < 0.35:
@@ -147,16 +147,28 @@ def make_config(rng: random.Random, index: str) -> tuple[dict, dict]:
         config["exit_buffer_minutes"] = rng.choice([0, 5, 10, 30, rng.randint(0, 45)])
     if rng.random() < 0.15:
         config["min_exit_premium"] = rng.choice([0.05, 0.2, 1, 2])
-    premium = rng.random()
-    if premium < 0.15:  # widened
+    step = 50 if index == "NIFTY" else 100
+    regime = rng.random()
+    if regime < 0.45:  # windows where strikes are usually eligible at these days to expiry
+        if dte == 0:
+            config["min_premium"] = rng.choice([0.5, 1, 1.5, 2])
+            config["max_premium"] = rng.choice([6, 8, 10, 15])
+        else:
+            config["min_premium"] = rng.choice([1, 2, 3])
+            config["max_premium"] = rng.choice([15, 25, 40, 60])
+            low = rng.randint(4, 10) * step if index == "NIFTY" else rng.randint(5, 15) * step
+            config["min_otm_distance"] = low
+            config["max_otm_distance"] = rng.choice([1500, 2000, 2500]) if index == "NIFTY" else rng.choice([3000, 3500])
+    elif regime < 0.65:
+        pass  # the defaults: at 1–2 DTE hardly a strike in ₹2–6 within 1000 points, so alerts
+    elif regime < 0.8:  # widened
         config["min_premium"] = rng.choice([0.5, 1, 1.5])
         config["max_premium"] = rng.choice([8, 10, 15, 20])
-    elif premium < 0.3:  # narrowed
+    else:  # narrowed
         low = rng.choice([2, 3, 3.5, 4])
         config["min_premium"] = low
         config["max_premium"] = round(low + rng.choice([0.1, 0.3, 0.5, 1]), 2)
-    if rng.random() < 0.25:
-        step = 50 if index == "NIFTY" else 100
+    if "min_otm_distance" not in config and rng.random() < 0.25:
         low = rng.randint(2, 8) * step
         config["min_otm_distance"] = low
         config["max_otm_distance"] = low + rng.randint(4, 30) * step
