@@ -251,6 +251,7 @@ def check_day(scenario: dict, result: dict) -> list[Finding]:
     set_alerts: dict[frozenset, set[str]] = {}  # alerts raised at ticks with that upcoming set
     misses: dict[frozenset, list] = {}  # set → [first tick, ticks]
     reported_missing: set[tuple[frozenset, str]] = set()
+    falsely_excused_sets: set[frozenset] = set()  # a false excuse is reported once, not again as misses
     entry_util: dict[str, Decimal] = {}
     entry_state: dict[str, tuple[Decimal, int, int]] = {}
 
@@ -300,20 +301,19 @@ def check_day(scenario: dict, result: dict) -> list[Finding]:
         if need and cooldown_over:
             projected, useful, required, reaches = need
             excused_by = [kind for kind in EXCUSES if kind in known]
-            falsely_excused = False
             if "no_eligible_strike" in excused_by and useful >= 1 and not bought:
                 eligible = eligible_both_sides(day, t)
                 if eligible:  # strikes were (or have become) eligible: no excuse at this tick
                     excused_by.remove("no_eligible_strike")
                     if "no_eligible_strike" in here:
-                        falsely_excused = True
+                        falsely_excused_sets.add(names)
                         out.add("false_excuse", t, f"no_eligible_strike alert for {label}, but {eligible}")
             if not reaches and "breach_unavoidable" not in known and "no_eligible_strike" not in known \
                     and (names, "breach") not in reported_missing:
                 reported_missing.add((names, "breach"))
                 out.add("missing_alert", t, f"{label}: even {useful} hedge basket(s) leave the projection over the target "
                                             f"{target_pct}% and no breach_unavoidable alert was raised")
-            if useful >= 1 and not bought and not excused_by and not falsely_excused:
+            if useful >= 1 and not bought and not excused_by and names not in falsely_excused_sets:
                 if names in misses:
                     misses[names][1] += 1
                 else:

@@ -84,7 +84,10 @@ def generate_day(seed: int) -> dict:
     config, cfg = make_config(rng, index, dte)
     lookahead = cfg["lookahead_minutes"]
 
-    schedule = make_schedule(rng, lookahead)
+    # At 0 DTE premiums far enough out die in the afternoon (no eligible strike): most
+    # 0 DTE days keep their entries before 12:30, so buys are possible more often.
+    busy_until = 12 * 3600 + 30 * 60 if dte == 0 and rng.random() < 0.6 else 15 * 3600 + 25 * 60
+    schedule = make_schedule(rng, lookahead, busy_until)
     stop_outs = make_stop_outs(rng, schedule)
     base = make_base(rng, mu)
     budget = make_budget(rng, schedule, stop_outs, base, mu, mh, cfg)
@@ -177,7 +180,7 @@ def make_config(rng: random.Random, index: str, dte: int) -> tuple[dict, dict]:
     return config, effective
 
 
-def make_schedule(rng: random.Random, lookahead: int) -> list[dict]:
+def make_schedule(rng: random.Random, lookahead: int, busy_until: int) -> list[dict]:
     count = rng.choice([1, 2, 2, 3, 3, 4, 4, 5, 6, 7, 8, 9, 10]) if rng.random() < 0.92 else rng.randint(11, 14)
     day_end = rng.choice([15 * 3600 + 15 * 60, 15 * 3600 + 20 * 60, 15 * 3600 + 25 * 60, CLOSE])
     rows: list[dict] = []
@@ -194,7 +197,7 @@ def make_schedule(rng: random.Random, lookahead: int) -> list[dict]:
         elif mode < 0.6:  # after 15:00
             entry = 15 * 3600 + rng.randint(0, 24) * 60
         else:
-            entry = OPEN + rng.randint(0, 365) * 60
+            entry = OPEN + rng.randint(0, (busy_until - OPEN) // 60) * 60
         hms = rng.random() < 0.15
         if hms and entry % 60 == 0 and rng.random() < 0.7:
             entry += rng.randint(1, 59)
