@@ -77,7 +77,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 OPEN, CLOSE = 9 * 3600 + 15 * 60, 15 * 3600 + 30 * 60
 HUNDRED = Decimal(100)
@@ -100,7 +100,7 @@ OTM_DEFAULTS = {"NIFTY": (Decimal(200), Decimal(1000)), "SENSEX": (Decimal(500),
 INTEGER_SETTINGS = {"lookahead_minutes", "cooldown_seconds", "exit_buffer_minutes"}
 EXCUSES = ("cap_reached", "no_eligible_strike")
 KINDS = ("crash", "miss", "false_positive", "over_buy", "under_buy", "cooldown", "cap", "exit_rule",
-         "util_mismatch", "missing_alert", "false_excuse")
+         "util_mismatch", "missing_alert", "false_excuse", "hedge_on_short")
 
 
 @dataclass(frozen=True)
@@ -194,11 +194,50 @@ class Day:
             for r in scenario["schedule"]
         ]
 
+    def atm(self, moment: int) -> Decimal:
+        """The straddle's strike: the strike nearest the spot at the entry moment, the lower on a tie."""
+        step = dec(self.market["strike_step"])
+        spot = self.spot.at(moment)
+        low = (spot / step).to_integral_value(rounding=ROUND_FLOOR) * step
+        return low if spot - low <= low + step - spot else low + step
+
     def bm(self, n: int, h: int) -> Decimal:
         return min(n, h) * self.mh + max(n - h, 0) * self.mu
 
     def pct(self, used: Decimal) -> Decimal:
         return used / self.budget * HUNDRED
+
+
+class Book:
+    """The account's option positions by (type, strike), netted as a broker nets them:
+    the schedule's short straddles and the product's hedge legs. Hedges held H = the
+    smaller of the long CE and long PE quantities // the basket quantity."""
+
+    def __init__(self, qty: int):
+        self.qty = qty
+        self.net: dict[tuple[str, Decimal], int] = {}
+
+    def add(self, option_type: str, strike: Decimal, quantity: int) -> None:
+        key = (option_type, strike)
+        self.net[key] = self.net.get(key, 0) + quantity
+
+    def long(self, option_type: str) -> int:
+        return sum(q for (side, _), q in self.net.items() if side == option_type and q > 0)
+
+    def at(self, option_type: str, strike: Decimal) -> int:
+        return self.net.get((option_type, strike), 0)
+
+    def hedges(self) -> int:
+        return min(self.long("CE"), self.long("PE")) // self.qty
+
+    def copy(self) -> "Book":
+        other = Book(self.qty)
+        other.net = dict(self.net)
+        return other
+
+
+def leg_key(leg: dict) -> tuple[str, Decimal]:
+    return leg.get("option_type"), dec(leg.get("strike"))
 
 
 @dataclass
@@ -245,7 +284,7 @@ def check_day(scenario: dict, result: dict) -> list[Finding]:
 
     check_cooldown(actions, s["cooldown_seconds"], out)
 
-    ce = pe = 0
+    book = Book(day.qty)
     spent = Decimal(0)
     last_action: int | None = None
     set_alerts: dict[frozenset, set[str]] = {}  # alerts raised at ticks with that upcoming set
@@ -260,11 +299,15 @@ def check_day(scenario: dict, result: dict) -> list[Finding]:
         for row in day.rows:
             if row.entered_at is None and row.entry <= t:
                 row.entered_at = t
+                for side in ("CE", "PE"):
+                    book.add(side, day.atm(row.entry), -row.baskets * day.qty)
         for row in day.rows:
             if row.entered_at is not None and row.closed_at is None and row.close <= t:
                 row.closed_at = t
+                for side in ("CE", "PE"):
+                    book.add(side, day.atm(row.entry), row.baskets * day.qty)
         n = sum(r.baskets for r in day.rows if r.entered_at is not None and r.closed_at is None)
-        h = min(ce, pe) // day.qty
+        h = book.hedges()
         base = day.base.at(t)
         used = base + day.bm(n, h)
         for row in day.rows:
@@ -325,17 +368,18 @@ def check_day(scenario: dict, result: dict) -> list[Finding]:
         for a in tick_actions:
             if a.kind == "BUY":
                 judge_buy(day, a, t, upcoming, label, n, h, used, need, here, known, spent, out, names, reported_missing)
+                for leg in a.raw.get("legs") or []:
+                    if leg.get("quantity") and book.at(*leg_key(leg)) < 0:
+                        out.add("hedge_on_short", t, f"BUY leg {leg.get('symbol')} ×{leg['quantity']} at a strike the "
+                                                     f"account is short ({book.at(*leg_key(leg))}): it buys back the "
+                                                     f"trader's straddle instead of adding a hedge")
                 spent += a.cost
                 if spent > s["max_hedge_cost_per_day"] + CAP_SLACK:
                     out.add("cap", t, f"hedge buys of the day cost ₹{fmt(spent)} > cap ₹{s['max_hedge_cost_per_day']}")
             elif a.kind == "EXIT":
-                judge_exit(day, a, t, pending, n, h, used, ce, pe, out)
+                judge_exit(day, a, t, pending, n, h, used, book, out)
             for leg in a.raw.get("legs") or []:
-                qty = int(leg.get("quantity") or 0) * (1 if a.kind == "BUY" else -1)
-                if leg.get("option_type") == "CE":
-                    ce += qty
-                elif leg.get("option_type") == "PE":
-                    pe += qty
+                book.add(*leg_key(leg), int(leg.get("quantity") or 0) * (1 if a.kind == "BUY" else -1))
             last_action = t
 
     for names, (first, ticks, text) in misses.items():
@@ -388,22 +432,20 @@ def util_field(a: Action, field: str, expected: Decimal, t: int, out: Findings) 
         out.add("util_mismatch", t, f"{a.kind} {field} {value}% but the recount gives {fmt(expected)}%")
 
 
-def judge_exit(day, a, t, pending, n, h, used, ce, pe, out) -> None:
+def judge_exit(day, a, t, pending, n, h, used, book, out) -> None:
     s = day.s
-    ce_after, pe_after = ce, pe
+    after_book = book.copy()
     for leg in a.raw.get("legs") or []:
         qty = int(leg.get("quantity") or 0)
-        if leg.get("option_type") == "CE":
-            ce_after -= qty
-        else:
-            pe_after -= qty
+        if qty > book.at(*leg_key(leg)):
+            out.add("exit_rule", t, f"EXIT sold {leg.get('symbol')} ×{qty} with {book.at(*leg_key(leg))} held at that strike")
+        after_book.add(*leg_key(leg), -qty)
         price = leg.get("price")
         if price is not None and dec(price) < s["min_exit_premium"]:
             out.add("exit_rule", t, f"EXIT sold {leg.get('symbol')} at ₹{price}, under min_exit_premium ₹{s['min_exit_premium']}")
-    if ce_after < 0 or pe_after < 0 or a.baskets > h:
-        out.add("exit_rule", t, f"EXIT of {a.baskets} hedge basket(s) with {h} held (CE {ce}, PE {pe})")
-        return
-    h_after = min(ce_after, pe_after) // day.qty
+    if a.baskets > h:
+        out.add("exit_rule", t, f"EXIT of {a.baskets} hedge basket(s) with {h} held")
+    h_after = after_book.hedges()
     after = used - day.bm(n, h) + day.bm(n, h_after)
     if day.pct(after) >= s["exit_trigger_pct"]:
         out.add("exit_rule", t, f"(a) EXIT leaves utilisation {fmt(day.pct(after))}% (before {fmt(day.pct(used))}%), "
