@@ -10,11 +10,18 @@ The day, as the checker rebuilds it
   tick ≥ e); an entered row whose exit or stop-out time is ≤ t is closed. `N` is the
   baskets of entered, not closed rows. Other margin is `base_used_margin`'s step
   value at `t` (before its first point, the first value).
-- Hedges held `H` come from the product's own actions before this tick: CE and PE
-  quantities (legs' filled quantities, BUY adds, EXIT takes away), H = min(CE, PE) //
-  (lots_per_basket × lot_size). So each action is judged on the state the product's
-  earlier actions made, and a wrong action is reported once, not again at every later
-  tick.
+- Hedges held `H` come from the product's own actions before this tick: the legs'
+  filled quantities by option type and strike (BUY adds, EXIT takes away), netted with
+  the schedule's short straddles as any broker nets one symbol's positions; H = the
+  smaller of the long CE and long PE quantities // (lots_per_basket × lot_size). So
+  each action is judged on the state the product's earlier actions made, and a wrong
+  action is reported once, not again at every later tick. The straddle's strike is an
+  assumption the replay format leaves unsaid: the strike nearest the spot at the entry
+  moment (the lower on a tie). It matters only when a hedge strike and a straddle
+  strike coincide (after a gap of the spot): then the hedge leg and the short cancel,
+  the account holds one hedge basket fewer, and the margin is higher — as the product
+  sees it from its broker. Without the netting, such days would draw util mismatches
+  that are the account's arithmetic, not the product's.
 - `U = other margin + basket_margin(N, H)`, with basket_margin(N, H) = min(N, H)·Mh +
   max(N − H, 0)·Mu; Mu, Mh from the scenario's `margin_per_basket`, else the rules'
   defaults table by index and days to expiry (weekdays: the replay has no holidays).
@@ -40,10 +47,15 @@ What is judged, and the readings chosen where the rules leave room
   at or under the trigger.
 - `over_buy`: a BUY of more hedge baskets than required (the smallest h reaching the
   target, or N+K−H when none does: hedges beyond N+K save nothing).
-- `under_buy`: a BUY of fewer than required with no `cap_reached` alert at the tick.
-  When the cap explains it (what was spent plus the required count at the price this
-  buy paid per basket passes the cap) and no alert came, that is `missing_alert`
-  instead.
+- `under_buy`: a BUY of fewer than required with no `cap_reached` alert (at the tick,
+  or earlier for the same entries). When the cap explains it (what was spent plus the
+  required count at the price this buy paid per basket passes the cap) and no alert
+  came, that is `missing_alert` instead.
+- A `cap_reached` excuse is checked against the prices: if the cheapest eligible hedge
+  basket (see `false_excuse`; the product, choosing among at least as many strikes,
+  can only have found it cheaper) shows the cap left room for more hedge baskets than
+  were bought (up to the required count), the excuse does not hold: `under_buy` when
+  some were bought, `miss` when none.
 - `missing_alert`: a need the target cannot be reached for (cooldown over) with no
   `breach_unavoidable` alert at that tick or earlier for the same entries — except
   when a `no_eligible_strike` alert stands for the tick (its text already says the
@@ -66,10 +78,18 @@ What is judged, and the readings chosen where the rules leave room
   pricing (Black–Scholes, rate 0, trading minutes to 15:30 on expiry over 252 × 375,
   the IV smile, ₹0.05 ticks, ask a tick above and bid a tick below), both sides had a
   strike that is OTM by a distance in [min_otm_distance, max_otm_distance], has a
-  live bid, and whose bid, price and ask all lie in [min_premium, max_premium] with a
-  tick to spare either way (so float rounding cannot flip it). Only strikes within 40
-  strike steps of the opening spot's strike are looked at (a chain lists at least
-  that many). A false excuse does not also count as a miss.
+  live bid (price above one tick), and whose ask (the premium a buy pays) lies in
+  [min_premium, max_premium]. Only strikes within 40 strike steps of the opening
+  spot's strike are looked at (a chain lists at least that many; beyond them the
+  checker cannot tell, and the excuse stands). A false excuse does not also count as
+  a miss. An excuse raised earlier for the same entries is re-checked at every later
+  tick: strikes that have become eligible leave a non-buy unexcused (`miss`). This
+  pricing reproduced every fill price of 300 generated days to the paisa.
+- `hedge_on_short`: a BUY leg at a strike (and type) the account is short at that
+  moment: the "hedge" buys back the trader's straddle instead of adding protection,
+  and H does not rise. The rules do not forbid it in words; no careful option seller
+  would call it a hedge, and the product's next decisions then rest on hedges it does
+  not hold.
 """
 
 from __future__ import annotations
@@ -291,6 +311,7 @@ def check_day(scenario: dict, result: dict) -> list[Finding]:
     misses: dict[frozenset, list] = {}  # set → [first tick, ticks]
     reported_missing: set[tuple[frozenset, str]] = set()
     falsely_excused_sets: set[frozenset] = set()  # a false excuse is reported once, not again as misses
+    cap_checked: set[frozenset] = set()  # sets whose cap excuse the prices contradicted (reported once)
     entry_util: dict[str, Decimal] = {}
     entry_state: dict[str, tuple[Decimal, int, int]] = {}
 
@@ -351,6 +372,21 @@ def check_day(scenario: dict, result: dict) -> list[Finding]:
                     if "no_eligible_strike" in here:
                         falsely_excused_sets.add(names)
                         out.add("false_excuse", t, f"no_eligible_strike alert for {label}, but {eligible}")
+            got = sum(a.baskets for a in tick_actions if a.kind == "BUY")
+            if "cap_reached" in excused_by and useful >= 1 and got < required:
+                found = cheapest_basket(day, t)
+                cap = s["max_hedge_cost_per_day"]
+                if found and found[0] > 0:
+                    allowed = max(int((cap - spent) / found[0]), 0)
+                    if min(required, allowed) > got:  # the cap allowed more: no excuse
+                        excused_by.remove("cap_reached")
+                        if got and names not in cap_checked:
+                            out.add("under_buy", t, f"{label}: BUY of {got} with a cap_reached alert, but the cap ₹{cap} "
+                                                    f"(spent ₹{fmt(spent)}) allows {min(required, allowed)} of the {required} "
+                                                    f"required at ₹{fmt(found[0])} a basket ({found[1]})")
+                        if got:
+                            bought = True  # judged here, not again as a miss
+                        cap_checked.add(names)
             if not reaches and "breach_unavoidable" not in known and "no_eligible_strike" not in known \
                     and (names, "breach") not in reported_missing:
                 reported_missing.add((names, "breach"))
@@ -363,6 +399,8 @@ def check_day(scenario: dict, result: dict) -> list[Finding]:
                     misses[names] = [t, 1, f"{label}: projected {fmt(day.pct(projected))}% > {trigger}% "
                                            f"(U {fmt(day.pct(used))}%, N={n}, K={k}, H={h}), cooldown over; "
                                            f"{required} hedge basket(s) required, none bought"
+                                           + (" (the cap_reached excuse does not hold: the cap allowed some)"
+                                              if names in cap_checked else "")
                                            + (f" (alerts at the tick: {', '.join(sorted(here))})" if here else "")]
 
         for a in tick_actions:
@@ -522,8 +560,13 @@ def option_price(spot: float, strike: float, years: float, vol: float, option_ty
     return max(ticks * TICK, TICK)
 
 
-def eligible_both_sides(day: Day, t: int) -> str:
-    """A description of one surely eligible strike a side, or "" if a side has none."""
+def cheapest_basket(day: Day, t: int) -> tuple[Decimal, str] | None:
+    """The cheapest eligible strike a side at tick `t` by the replay format's pricing, and
+    one hedge basket's cost at their asks; None if a side has no eligible strike.
+    Eligible: OTM by a distance in [min_otm_distance, max_otm_distance], a live bid (a
+    price above one tick), the ask in [min_premium, max_premium]. Only strikes within 40
+    steps of the opening spot's strike are looked at, so the product, seeing at least as
+    many, can only have found cheaper ones."""
     s, market = day.s, day.market
     step = dec(market["strike_step"])
     spot = day.spot.at(t)
@@ -531,9 +574,9 @@ def eligible_both_sides(day: Day, t: int) -> str:
     now = datetime.combine(day.date, datetime.min.time()) + timedelta(seconds=t)
     years = trading_minutes(now, datetime.combine(day.expiry, datetime.min.time()) + timedelta(seconds=CLOSE)) / (252 * 375)
     low, high = s["min_premium"], s["max_premium"]
-    found = []
+    picks = []
     for option_type in ("CE", "PE"):
-        pick = None
+        best = None
         for offset in range(-40, 41):
             strike = opening + offset * step
             distance = strike - spot if option_type == "CE" else spot - strike
@@ -542,10 +585,16 @@ def eligible_both_sides(day: Day, t: int) -> str:
             vol = float(market["iv_atm"]) + float(market["iv_wing_slope"]) * abs(float(strike) / float(spot) - 1) * 100
             price = option_price(float(spot), float(strike), years, vol, option_type)
             bid, ask = price - TICK, price + TICK
-            if bid > 0 and bid - TICK >= low and ask + TICK <= high:
-                pick = f"{option_type} {strike} at ₹{price}"
-                break
-        if pick is None:
-            return ""
-        found.append(pick)
-    return " and ".join(found) + f" (spot {spot}) were eligible"
+            if bid > 0 and low <= ask <= high and (best is None or ask < best[0]):
+                best = (ask, strike)
+        if best is None:
+            return None
+        picks.append((option_type, *best))
+    cost = sum(ask for _, ask, _ in picks) * day.qty
+    return cost, " and ".join(f"{side} {strike} (ask ₹{ask})" for side, ask, strike in picks) + f" at spot {spot}"
+
+
+def eligible_both_sides(day: Day, t: int) -> str:
+    """A description of the cheapest eligible strike a side, or "" if a side has none."""
+    found = cheapest_basket(day, t)
+    return f"{found[1]} were eligible" if found else ""

@@ -223,15 +223,21 @@ def make_stop_outs(rng: random.Random, schedule: list[dict]) -> list[tuple[str, 
 
 
 def make_base(rng: random.Random, mu: int) -> list[tuple[int, int]]:
-    if rng.random() < 0.25:
-        return [(OPEN, 0)]
-    points = [(OPEN, rng.choice([0, 0, rng.randint(0, int(1.5 * mu)) // 1000 * 1000]))]
-    times = sorted(rng.sample(range(OPEN // 60 + 1, CLOSE // 60), rng.randint(0, 5)))
-    value = points[0][1]
-    for minute in times:
-        move = rng.choice([-1, 1]) * rng.randint(20, int(0.8 * mu)) // 1000 * 1000
-        value = max(value + move, 0)
-        points.append((minute * 60, value))
+    """Other margin: flat, or steps up and down; on some days a surge after midday (it
+    can make a later entry need hedges again after spare ones were sold)."""
+    if rng.random() < 0.2:
+        points = [(OPEN, 0)]
+    else:
+        points = [(OPEN, rng.choice([0, 0, rng.randint(0, int(1.5 * mu)) // 1000 * 1000]))]
+        value = points[0][1]
+        for minute in sorted(rng.sample(range(OPEN // 60 + 1, CLOSE // 60), rng.randint(0, 5))):
+            move = rng.choice([-1, 1]) * rng.randint(20, int(0.8 * mu)) // 1000 * 1000
+            value = max(value + move, 0)
+            points.append((minute * 60, value))
+    if rng.random() < 0.3:
+        moment = rng.randint(12 * 60, 15 * 60) * 60
+        surge = rng.randint(int(0.5 * mu), int(2 * mu)) // 1000 * 1000
+        points = [(t, v) for t, v in points if t < moment] + [(moment, value_at(points, moment) + surge)]
     return points
 
 

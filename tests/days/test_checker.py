@@ -95,9 +95,11 @@ def test_no_buy_before_an_entry_that_needs_one_is_a_miss():
     assert "P2 99.92%" in findings[0].text  # it names the entry that then went over the trigger
 
 
-def test_a_miss_excused_by_a_cap_alert_is_not_a_miss():
+def test_a_miss_excused_by_a_cap_alert_is_not_a_miss_when_the_cap_allowed_nothing():
+    # The cheapest eligible hedge basket at 09:40 costs about ₹260 (asks near ₹2 a leg × 65).
     outcome = result(alerts=[alert("09:40:00", "cap_reached")], entries={"P1": ("09:20:00", 1, 33.3), "P2": ("09:45:00", 2, 99.9)})
-    assert check_day(day(), outcome) == []
+    assert check_day(day(config={"max_hedge_cost_per_day": 100}), outcome) == []
+    assert kinds(day(config={"max_hedge_cost_per_day": 50000}), outcome) == ["miss"]  # the cap allowed one
 
 
 def test_a_breach_alert_alone_does_not_excuse_buying_nothing():
@@ -185,7 +187,9 @@ def test_buying_fewer_than_all_that_help_with_no_cap_alert_is_an_under_buy():
     assert kinds(day(**UNAVOIDABLE), outcome) == ["under_buy"]
     with_cap = result([action("09:25:00", "BUY", 2)], [alert("09:25:00", "breach_unavoidable"), alert("09:25:00", "cap_reached")],
                       entries={"P1": ("09:30:00", 3, 159.5)})
-    assert kinds(day(**UNAVOIDABLE), with_cap) == []
+    assert kinds(day(**{**UNAVOIDABLE, "config": {"cooldown_seconds": 600, "max_hedge_cost_per_day": 600}}), with_cap) == []
+    # A cap that allowed all three: the cap_reached alert does not excuse the shortfall.
+    assert kinds(day(**UNAVOIDABLE), with_cap) == ["under_buy"]
 
 
 def test_an_entry_at_the_open_has_no_tick_before_it_and_is_not_a_miss():
