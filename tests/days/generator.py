@@ -87,10 +87,16 @@ def generate_day(seed: int) -> dict:
     # At 0 DTE premiums far enough out die in the afternoon (no eligible strike): most
     # 0 DTE days keep their entries before 12:30, so buys are possible more often.
     busy_until = 12 * 3600 + 30 * 60 if dte == 0 and rng.random() < 0.6 else 15 * 3600 + 25 * 60
-    schedule = make_schedule(rng, lookahead, busy_until)
-    stop_outs = make_stop_outs(rng, schedule)
-    base = make_base(rng, mu)
-    budget = make_budget(rng, schedule, stop_outs, base, mu, mh, cfg)
+    if rng.random() < 0.12:
+        schedule, stop_outs, base, budget = make_rebuy_day(rng, mu, cfg)
+        if dte == 0:  # afternoon buys at 0 DTE need cheap strikes to be eligible
+            config["min_premium"] = rng.choice([0.2, 0.3, 0.5])
+            config["max_premium"] = max(config.get("max_premium", 6), 6)
+    else:
+        schedule = make_schedule(rng, lookahead, busy_until)
+        stop_outs = make_stop_outs(rng, schedule)
+        base = make_base(rng, mu)
+        budget = make_budget(rng, schedule, stop_outs, base, mu, mh, cfg)
     market = make_market(rng, index)
 
     scenario = {
@@ -212,6 +218,28 @@ def make_schedule(rng: random.Random, lookahead: int, busy_until: int) -> list[d
     return rows
 
 
+def make_rebuy_day(rng: random.Random, mu: int, cfg: dict):
+    """A day built for an exit and a later re-buy: C (1 basket) all day; A (2–3) in the
+    morning needs hedges and stops out before noon, leaving them spare; the rest of the
+    day's entry B (1 basket) would not need them (so the exit rule lets them go); then
+    other margin surges and B needs hedges again."""
+    a = rng.choice([2, 3])
+    trigger = cfg["entry_trigger_pct"] / 100
+    low, high = 2 * mu / trigger * 1.01, (1 + a) * mu / trigger * 0.99
+    budget = rng.uniform(low, high)
+    a_entry = rng.randint(9 * 60 + 35, 10 * 60 + 30) * 60
+    stop = rng.randint(11 * 60 + 15, 12 * 60 + 15) * 60
+    b_entry = rng.randint(13 * 60, 14 * 60 + 30) * 60
+    surge_at = rng.randint(stop // 60 + 20, b_entry // 60 - 10) * 60
+    surge = int(trigger * budget - 2 * mu + rng.uniform(0.1, 0.6) * mu) // 1000 * 1000
+    schedule = [
+        {"name": "C", "entry": 9 * 3600 + 20 * 60, "exit": 15 * 3600 + 20 * 60, "baskets": 1, "hms": False},
+        {"name": "A", "entry": a_entry, "exit": 15 * 3600 + 20 * 60, "baskets": a, "hms": False},
+        {"name": "B", "entry": b_entry, "exit": 15 * 3600 + 20 * 60, "baskets": 1, "hms": rng.random() < 0.3},
+    ]
+    return schedule, [("A", stop)], [(OPEN, 0), (surge_at, max(surge, 1000))], int(budget) // 1000 * 1000
+
+
 def make_stop_outs(rng: random.Random, schedule: list[dict]) -> list[tuple[str, int]]:
     stops = []
     chance = rng.choice([0, 0.15, 0.3, 0.5])
@@ -261,7 +289,7 @@ def make_budget(rng, schedule, stop_outs, base, mu, mh, cfg) -> int:
         peak_u, peak_h = max(peak_u, b + n * mu), max(peak_h, b + n * mh)
     trigger, target = cfg["entry_trigger_pct"] / 100, cfg["entry_target_pct"] / 100
     kind = rng.random()
-    if kind < 0.2:  # roomy
+    if kind < 0.12:  # roomy
         budget = peak_u / rng.uniform(0.3, trigger - 0.01)
     elif kind < 0.65:  # buys reach the target
         low, high = peak_u / 1.6, peak_u / (trigger + 0.01)

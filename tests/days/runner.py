@@ -74,7 +74,7 @@ def run_day(seed: int, keep: bool = False) -> DayVerdict:
         result = replay_day(scenario)
         findings = check_day(scenario, result)
     except Exception as error:  # a crash of the product (or of the checker): a finding, not the end of the run
-        findings = [Finding("crash", "", crash_text(error))]
+        findings = [Finding("crash", crash_moment(error), crash_text(error))]
     verdict = DayVerdict(seed, findings, seconds=time.monotonic() - started)
     if result:
         actions = result.get("actions") or []
@@ -97,6 +97,24 @@ def crash_text(error: BaseException) -> str:
               if os.path.abspath(f.filename).startswith(root) and "site-packages" not in f.filename]
     where = f" (at {os.path.relpath(frames[-1].filename, root)}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
     return f"{last[:400]}{where}"
+
+
+def crash_moment(error: BaseException) -> str:
+    """The replayed tick the crash happened at (HH:MM:SS), from the innermost frame with
+    a datetime `now` (the orchestrator's tick has one), or ""."""
+    from datetime import datetime
+
+    moment = ""
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        now = frame.f_locals.get("now")
+        if isinstance(now, datetime):
+            try:
+                from zoneinfo import ZoneInfo
+
+                moment = f"{now.astimezone(ZoneInfo('Asia/Kolkata')):%H:%M:%S}"
+            except Exception:
+                moment = f"{now:%H:%M:%S}"
+    return moment
 
 
 def _init_worker(db_name: str) -> None:
