@@ -43,6 +43,11 @@ What is judged, and the readings chosen where the rules leave room
   that it excuses only a breach nothing can help, which is never a miss here). Misses
   are reported once per set of upcoming entries (at its first missed tick, with the
   count of ticks and the entries of the set that then entered over the trigger).
+  An entry entering over the trigger is judged through the ticks of its window only:
+  it is a miss when one of them required a buy the product could make and did not.
+  Over the trigger for a reason the rules allow (the cooldown of an earlier action, a
+  step of other margin in the entry's own minute, an excuse that holds, an
+  unavoidable breach, an entry at 09:15:00 with no tick before it) is no finding.
 - `false_positive`: a BUY with no entry inside the lookahead, or with the projection
   at or under the trigger.
 - `over_buy`: a BUY of more hedge baskets than required (the smallest h reaching the
