@@ -371,7 +371,7 @@ def check_day(scenario: dict, result: dict) -> list[Finding]:
             projected, useful, required, reaches = need
             excused_by = [kind for kind in EXCUSES if kind in known]
             if "no_eligible_strike" in excused_by and useful >= 1 and not bought:
-                eligible = eligible_both_sides(day, t)
+                eligible = eligible_both_sides(day, t, book)
                 if eligible:  # strikes were (or have become) eligible: no excuse at this tick
                     excused_by.remove("no_eligible_strike")
                     if "no_eligible_strike" in here:
@@ -379,7 +379,7 @@ def check_day(scenario: dict, result: dict) -> list[Finding]:
                         out.add("false_excuse", t, f"no_eligible_strike alert for {label}, but {eligible}")
             got = sum(a.baskets for a in tick_actions if a.kind == "BUY")
             if "cap_reached" in excused_by and useful >= 1 and got < required:
-                found = cheapest_basket(day, t)
+                found = cheapest_basket(day, t, book)
                 cap = s["max_hedge_cost_per_day"]
                 if found and found[0] > 0:
                     allowed = max(int((cap - spent) / found[0]), 0)
@@ -565,11 +565,12 @@ def option_price(spot: float, strike: float, years: float, vol: float, option_ty
     return max(ticks * TICK, TICK)
 
 
-def cheapest_basket(day: Day, t: int) -> tuple[Decimal, str] | None:
+def cheapest_basket(day: Day, t: int, book: Book) -> tuple[Decimal, str] | None:
     """The cheapest eligible strike a side at tick `t` by the replay format's pricing, and
     one hedge basket's cost at their asks; None if a side has no eligible strike.
     Eligible: OTM by a distance in [min_otm_distance, max_otm_distance], a live bid (a
-    price above one tick), the ask in [min_premium, max_premium]. Only strikes within 40
+    price above one tick), the ask in [min_premium, max_premium], and not a strike the
+    account is short (buying it closes the straddle's leg: see hedge_on_short). Only strikes within 40
     steps of the opening spot's strike are looked at, so the product, seeing at least as
     many, can only have found cheaper ones."""
     s, market = day.s, day.market
@@ -587,6 +588,8 @@ def cheapest_basket(day: Day, t: int) -> tuple[Decimal, str] | None:
             distance = strike - spot if option_type == "CE" else spot - strike
             if distance <= 0 or not s["min_otm_distance"] <= distance <= s["max_otm_distance"]:
                 continue
+            if book.at(option_type, strike) < 0:
+                continue
             vol = float(market["iv_atm"]) + float(market["iv_wing_slope"]) * abs(float(strike) / float(spot) - 1) * 100
             price = option_price(float(spot), float(strike), years, vol, option_type)
             bid, ask = price - TICK, price + TICK
@@ -599,7 +602,7 @@ def cheapest_basket(day: Day, t: int) -> tuple[Decimal, str] | None:
     return cost, " and ".join(f"{side} {strike} (ask ₹{ask})" for side, ask, strike in picks) + f" at spot {spot}"
 
 
-def eligible_both_sides(day: Day, t: int) -> str:
+def eligible_both_sides(day: Day, t: int, book: Book) -> str:
     """A description of the cheapest eligible strike a side, or "" if a side has none."""
-    found = cheapest_basket(day, t)
+    found = cheapest_basket(day, t, book)
     return f"{found[1]} were eligible" if found else ""

@@ -118,6 +118,12 @@ def generate_day(seed: int) -> dict:
     }
     if own_constants:
         scenario["margin_per_basket"] = {"unhedged": mu, "hedged": mh}
+    # One day in ten with no surprise after 09:15 (no stop-out, spot and other margin
+    # flat), as the morning forecast assumes: there it must foretell every alert. Drawn
+    # apart, so the other seeds' days stay as they were.
+    if random.Random(-seed).random() < 0.1:
+        scenario.update(stop_outs=[], base_used_margin=scenario["base_used_margin"][:1])
+        scenario["market"]["spot"] = market["spot"][:1]
     return scenario
 
 

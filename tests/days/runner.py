@@ -25,6 +25,7 @@ SUMMARY_ROWS = (
     ("over-buys", "over_buy"), ("under-buys", "under_buy"), ("cap breaks", "cap"), ("cooldown breaks", "cooldown"),
     ("exit-rule breaks", "exit_rule"), ("util mismatches", "util_mismatch"), ("missing alerts", "missing_alert"),
     ("false excuses", "false_excuse"), ("hedges on a short strike", "hedge_on_short"),
+    ("forecasts wrong or failed", "forecast"), ("surprise-free days", "surprise_free"),
     ("days with findings", "failing_days"),
     ("buys seen", "buys"), ("hedge baskets bought", "baskets_bought"), ("exits seen", "exits"),
     ("critical alerts seen", "critical_alerts"), ("entries seen", "entries"), ("entries over trigger", "entries_over"),
@@ -43,6 +44,7 @@ class DayVerdict:
     entries: int = 0
     entries_over: int = 0
     seconds: float = 0.0
+    surprise_free: bool = False
     scenario: dict | None = None
     result: dict | None = None
 
@@ -66,16 +68,21 @@ def replay_day(scenario: dict) -> dict:
     return replay(parse_scenario(scenario)).result
 
 
+# A tick that fails is caught by the product and alerted, and the day goes on: in a replay
+# (an in-process broker that never fails) either alert is a crash all the same.
+FAILED_TICK_ALERTS = ("tick_failed", "broker_unreachable")
+
+
 def run_day(seed: int, keep: bool = False) -> DayVerdict:
     started = time.monotonic()
     scenario = generate_day(seed)
     result = None
     try:
         result = replay_day(scenario)
-        findings = check_day(scenario, result)
+        findings = failed_ticks(result) + check_day(scenario, result) + forecast_findings(scenario, result)
     except Exception as error:  # a crash of the product (or of the checker): a finding, not the end of the run
         findings = [Finding("crash", crash_moment(error), crash_text(error))]
-    verdict = DayVerdict(seed, findings, seconds=time.monotonic() - started)
+    verdict = DayVerdict(seed, findings, seconds=time.monotonic() - started, surprise_free=surprise_free(scenario))
     if result:
         actions = result.get("actions") or []
         verdict.buys = sum(1 for a in actions if a["action"] == "BUY")
@@ -87,6 +94,34 @@ def run_day(seed: int, keep: bool = False) -> DayVerdict:
     if keep:
         verdict.scenario, verdict.result = scenario, result
     return verdict
+
+
+def failed_ticks(result: dict) -> list[Finding]:
+    return [Finding("crash", a["time"], a["text"]) for a in result["alerts"] if a["kind"] in FAILED_TICK_ALERTS]
+
+
+def forecast_findings(scenario: dict, result: dict) -> list[Finding]:
+    """The morning forecast runs on every day. On a day with no surprise after 09:15 (no
+    stop-out, spot and other margin flat: what the forecast assumes) it must tell of
+    every alert above info that the day raised, at its time."""
+    from brokers.simbroker.scenario import parse_scenario
+    from hedging.services.forecast import forecast_scenario
+
+    try:
+        told = forecast_scenario(parse_scenario(scenario)).to_json()["alerts"]
+    except Exception as error:
+        return [Finding("forecast", "", f"the forecast failed: {crash_text(error)}")]
+    if not surprise_free(scenario):
+        return []
+    raised = {(a["time"], a["kind"]) for a in result["alerts"] if a["level"] != "info"}
+    missing = raised - {(a["time"], a["kind"]) for a in told}
+    return [Finding("forecast", moment, f"the forecast does not tell of the day's {kind} alert") for moment, kind in sorted(missing)]
+
+
+def surprise_free(scenario: dict) -> bool:
+    market = scenario["market"]
+    return (not scenario.get("stop_outs") and len(market["spot"]) == 1
+            and len(scenario.get("base_used_margin", [])) <= 1)
 
 
 def crash_text(error: BaseException) -> str:
@@ -165,7 +200,7 @@ def summary(verdicts: list[DayVerdict]) -> dict[str, int]:
     for verdict in verdicts:
         counts.update(f.kind for f in verdict.findings)
     figures = {"days": len(verdicts)}
-    figures.update({kind: counts.get(kind, 0) for kind in KINDS})
+    figures.update({kind: counts.get(kind, 0) for kind in (*KINDS, "forecast")})
     figures.update(
         failing_days=sum(1 for v in verdicts if v.findings),
         buys=sum(v.buys for v in verdicts),
@@ -175,6 +210,7 @@ def summary(verdicts: list[DayVerdict]) -> dict[str, int]:
         entries=sum(v.entries for v in verdicts),
         entries_over=sum(v.entries_over for v in verdicts),
         days_with_buy=sum(1 for v in verdicts if v.buys),
+        surprise_free=sum(1 for v in verdicts if v.surprise_free),
     )
     for kind, number in sorted(sum((v.alerts for v in verdicts), Counter()).items()):
         figures[f"alerts:{kind}"] = number
