@@ -12,7 +12,7 @@ from hedging.models import DailySession
 from tests.api.fixtures import SIM_KEY_ENV
 
 pytestmark = pytest.mark.django_db
-SCENARIO = Path(__file__).resolve().parents[3] / "shared" / "scenarios" / "one-entry-breach.json"
+SCENARIO = Path(__file__).resolve().parents[2] / "docs" / "scenarios" / "one-entry-breach.json"
 
 
 def text(response) -> str:

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from hedging.models import DailySession, HedgeTransaction
 
-SCENARIOS = Path(__file__).resolve().parents[3] / "shared" / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "docs" / "scenarios"
 pytestmark = pytest.mark.django_db
 
 

@@ -15,7 +15,7 @@ from hedging.models import DailySession
 from hedging.services.forecast import ForecastResult, forecast_scenario
 from tests.factories import BrokerAccountFactory, DailySessionFactory, StrategyScheduleFactory
 
-SCENARIOS = Path(__file__).resolve().parents[3] / "shared" / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "docs" / "scenarios"
 SAMPLE_DAYS = sorted(path.stem for path in SCENARIOS.glob("*.json"))
 BEFORE_OPEN = time(9, 5)
 NIFTY_0DTE = MarginPerBasket(Decimal(433000), Decimal(187000))
