@@ -7,6 +7,9 @@
   session against the simulated broker over loopback HTTP, decides a hedge and places
   it, and the simulated broker receives the first leg's order. Measured from the
   enqueue to the broker's receipt; a fresh session (and a reset broker) each time.
+  `--broker-profile real-openalgo`: the simulated broker answers as slowly as a real
+  OpenAlgo server does (docs/simbroker.md), the strike list read beforehand as the
+  minute's margin snapshot keeps it.
 - one tick over many sessions: `lookahead_all` fans out over N accounts in batches, each
   account with its own simulated OpenAlgo (one loopback server, bench/front.py, with a
   path and an API key per account), one session in ten needing a hedge
@@ -73,10 +76,17 @@ def bench_replay(days: int) -> list[tuple[str, str]]:
     return rows
 
 
-def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
+def bench_tick_to_order(ticks: int, broker_profile: str = "off") -> list[tuple[str, str]]:
+    """`broker_profile` real-openalgo: the simulated broker answers as slowly as a real
+    OpenAlgo server (its chain ~0.3 s a strike, multiquotes ~0.15 s a symbol, each call
+    tens to hundreds of ms); the strike list is read beforehand, as the minute's
+    snapshot keeps it."""
     import redis
 
+    from brokers.openalgo import OpenAlgoClient
     from brokers.simbroker.scenario import MarginPerBasket, build_simbroker, load_scenario
+    from hedging.core.settings import HedgeSettings
+    from hedging.services import selector
     from brokers.simbroker.server import start_server, stop_server
     from hedging import tasks
     from hedging.core.clock import AcceleratedClock, at
@@ -86,7 +96,7 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
     # A tenth of real speed from 09:40:00: P2 (09:45) stays inside the lookahead for 50 minutes.
     clock = AcceleratedClock(at(scenario.date, scenario.schedule[1].entry) - timedelta(minutes=5), speed=0.1)
     sim = build_simbroker(scenario, clock, margin_per_basket=MarginPerBasket(Decimal(433000), Decimal(187000)),
-                          api_key=KEY, rate_limits=False)
+                          api_key=KEY, rate_limits=False, latency=broker_profile)
     received: dict[str, float] = {}
     arrived = threading.Event()
     handle = sim.handle
@@ -100,6 +110,8 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
     sim.handle = timed_handle
     server, url = start_server(sim)
     redis.Redis.from_url(REDIS_URL).flushdb()
+    selector.strike_list(SimpleNamespace(index_name="NIFTY", expiry=scenario.expiry), OpenAlgoClient(url, KEY, rate_limit=False),
+                         clock.now(), HedgeSettings.for_index("NIFTY", {}))
     env = {**os.environ, "AUTOHEDGE_CLOCK": clock.spec()}
     worker = start_worker(env, 2, "latency")
     latencies, failures = [], 0
@@ -116,7 +128,7 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
             session = fresh_session(account, scenario)
             started = time.time()
             tasks.lookahead.delay(session.pk, started)
-            arrived.wait(10)  # no polling while the tick runs: it would compete for the cores
+            arrived.wait(20)  # no polling while the tick runs: it would compete for the cores
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and not HedgeTransaction.objects.filter(session=session, status="filled").exists():
                 time.sleep(0.05)
@@ -131,7 +143,7 @@ def bench_tick_to_order(ticks: int) -> list[tuple[str, str]]:
     if not latencies:
         return [("tick → order", f"no order reached the broker ({failures} failures)")]
     return [(
-        "tick → order (worker, loopback)",
+        f"tick → order (worker, loopback{', broker as a real OpenAlgo' if broker_profile != 'off' else ''})",
         f"p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
         f"max {max(latencies):.1f} ms over {len(latencies)} ticks; {failures} without an order",
     )]
@@ -283,6 +295,8 @@ def main() -> None:
     parser.add_argument("--broker-latency", type=float, default=0, metavar="MS",
                         help="fan-out: each broker answer held back this long (a real OpenAlgo: tens of ms)")
     parser.add_argument("--actions", type=int, default=200, help="hedge actions timed to their Telegram message")
+    parser.add_argument("--broker-profile", default="off", choices=["off", "real-openalgo"],
+                        help="latency: the simulated broker answers as slowly as a real OpenAlgo server")
     parser.add_argument("--only", choices=["replay", "latency", "fanout", "alerts"])
     args = parser.parse_args()
 
@@ -294,7 +308,7 @@ def main() -> None:
     if args.only in (None, "replay"):
         rows += bench_replay(args.days)
     if args.only in (None, "latency"):
-        rows += bench_tick_to_order(args.ticks)
+        rows += bench_tick_to_order(args.ticks, args.broker_profile)
     if args.only in (None, "fanout"):
         rows += bench_fanout(args.sessions, args.pool, args.concurrency, args.buyers_every, tuple(args.workers),
                              args.broker_latency)

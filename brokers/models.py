@@ -64,7 +64,11 @@ class BrokerAccount(models.Model):
         validators=[validate_env_name],
         help_text=f"Name of the environment variable that holds the OpenAlgo API key ({KEY_PREFIX}…).",
     )
-    product = models.CharField(max_length=4, choices=Product.choices, default=Product.MIS)
+    # The hedges' product matches the strategies': NRML unless they are intraday (a broker
+    # squares MIS positions off near 15:15, hedges with them).
+    product = models.CharField(
+        max_length=4, choices=Product.choices, default=Product.NRML, help_text="The strategies' product: the hedges' too."
+    )
     mode = models.CharField(max_length=5, choices=Mode.choices, default=Mode.PAPER)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
-from functools import lru_cache
 
 from brokers.models import INDEX_EXCHANGE, OPTION_EXCHANGE
+from brokers.openalgo import NotSupported
 from brokers.openalgo_types import MarginLeg
 from hedging.core.calendar import days_to_expiry
 from hedging.core.margin import ConstantsMargin
 from hedging.core.settings import HedgeSettings
-from hedging.core.strikes import Benefit, OptionQuote
+from hedging.core.strikes import OptionQuote
 from hedging.models import DailySession, ExchangeHoliday, MarginConstant, MarginModel
+from hedging.services.monitor import broker_reads
 
 SETTING_FIELDS = tuple(HedgeSettings.__dataclass_fields__)
 
@@ -67,24 +68,47 @@ def margin_model(session: DailySession) -> ConstantsMargin:
     return ConstantsMargin(row.unhedged, row.hedged)
 
 
-def per_strike_benefit(session: DailySession, broker, straddle: tuple[str, str], basket_quantity: int) -> Benefit | None:
-    """For the per-strike model: the margin a long leg saves on one short ATM straddle
-    basket, as the broker's `margin` call says. None under the constants model."""
+def per_strike_benefit(
+    session: DailySession, broker, straddle: tuple[str, str], basket_quantity: int, model: ConstantsMargin
+) -> StrikeSavings | None:
+    """For the per-strike model: what each candidate saves. None under the constants model."""
     if session.margin_model != MarginModel.PER_STRIKE:
         return None
-    exchange, product = OPTION_EXCHANGE[session.index_name], session.account.product
+    return StrikeSavings(broker, straddle, OPTION_EXCHANGE[session.index_name], session.account.product, basket_quantity,
+                         flat=model.saving_per_hedge_basket() / 2)
 
-    def leg(symbol: str, action: str) -> MarginLeg:
-        return MarginLeg(symbol, exchange, action, basket_quantity, product)
 
-    shorts = [leg(symbol, "SELL") for symbol in straddle]
+class StrikeSavings:
+    """The margin a long leg saves on one short ATM straddle basket, as the broker's
+    `margin` call says. The candidates' calls go out together once they are quoted
+    (`ask`): one round trip (~50 ms from a real OpenAlgo), not one a candidate on the
+    order path. A broker without the call (501) leaves each leg the constants' half of a
+    hedge basket's saving, and `unsupported` says why."""
 
-    @lru_cache(maxsize=None)
-    def total(extra: str | None) -> Decimal:
-        legs = shorts + ([leg(extra, "BUY")] if extra else [])
-        return broker.margin(legs).total_margin_required
+    def __init__(self, broker, straddle: tuple[str, str], exchange: str, product: str, quantity: int, flat: Decimal):
+        self.broker, self.exchange, self.product, self.quantity, self.flat = broker, exchange, product, quantity, flat
+        self.shorts = [self._leg(symbol, "SELL") for symbol in straddle]
+        self.savings: dict[str, Decimal] = {}
+        self.unsupported = ""
 
-    def benefit(quote: OptionQuote) -> Decimal:
-        return max(total(None) - total(quote.symbol), Decimal(0))
+    def _leg(self, symbol: str, action: str) -> MarginLeg:
+        return MarginLeg(symbol, self.exchange, action, self.quantity, self.product)
 
-    return benefit
+    def _total(self, extra: str | None) -> Decimal:
+        legs = self.shorts + ([self._leg(extra, "BUY")] if extra else [])
+        return self.broker.margin(legs).total_margin_required
+
+    def ask(self, symbols: list[str]) -> None:
+        calls = {symbol: broker_reads.submit(self._total, symbol) for symbol in [None, *symbols]}
+        try:
+            alone = calls.pop(None).result()
+            self.savings = {symbol: max(alone - call.result(), Decimal(0)) for symbol, call in calls.items()}
+        except NotSupported as refused:
+            self.unsupported = str(refused)
+
+    def __call__(self, quote: OptionQuote) -> Decimal:
+        if self.unsupported:
+            return self.flat
+        if quote.symbol not in self.savings:
+            self.ask([quote.symbol])
+        return self.savings.get(quote.symbol, self.flat)

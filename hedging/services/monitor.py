@@ -20,7 +20,7 @@ from hedging.rows import fetch
 # Funds and positions are read at once: one broker round trip before a decision, not
 # two; and a batch of glances has all its sessions' reads on the wire together (up to
 # three each), with room left for its locked ticks' reads.
-_reads = ThreadPoolExecutor(max_workers=3 * settings.AUTOHEDGE_TICK_BATCH + 8, thread_name_prefix="broker-reads")
+broker_reads = ThreadPoolExecutor(max_workers=3 * settings.AUTOHEDGE_TICK_BATCH + 8, thread_name_prefix="broker-reads")
 
 
 class BrokerRead:
@@ -28,9 +28,9 @@ class BrokerRead:
     of the hedges `held` (their bids decide an exit, when utilisation allows one)."""
 
     def __init__(self, broker, held: list[tuple[str, str]] | None = None):
-        self._positions = _reads.submit(broker.positionbook)
-        self._funds = _reads.submit(broker.funds)
-        self.held_quotes = _reads.submit(broker.multiquotes, held) if held else None
+        self._positions = broker_reads.submit(broker.positionbook)
+        self._funds = broker_reads.submit(broker.funds)
+        self.held_quotes = broker_reads.submit(broker.multiquotes, held) if held else None
 
     def result(self) -> tuple[Funds, tuple[Position, ...]]:
         try:

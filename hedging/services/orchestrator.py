@@ -309,17 +309,24 @@ def act(session: DailySession, rows: Rows, seen: Seen, ports: Ports, now: dateti
     settings = calculator.session_settings(session)
     state = tick_state(session, seen, transactions, now, settings, ports.broker, ahead=rows.ahead)
     straddle = atm_straddle(seen.reading)
-    benefit = calculator.per_strike_benefit(session, ports.broker, straddle, seen.quantity) if straddle else None
+    benefit = calculator.per_strike_benefit(session, ports.broker, straddle, seen.quantity, seen.model) if straddle else None
 
     def market():
         require_lock(rows)  # a buy is due: its market is read under the lock
-        return selector.market_view(session, ports.broker, settings, now, shorts_of(seen.reading))
+        view = selector.market_view(session, ports.broker, settings, now, shorts_of(seen.reading))
+        if benefit:
+            benefit.ask([quote.symbol for quote in view.quotes])
+        return view
 
     decision = decide(state, settings, seen.model, market, benefit)
     if decision.action or decision.alerts:
         require_lock(rows)
         if not Control.get().auto_enabled:
             return TickOutcome(session.pk, "auto-hedge off (global kill switch)")
+    if benefit and benefit.unsupported:
+        alert(session, "margin_unsupported", "warning",
+              f"The broker has no margin call ({benefit.unsupported}): hedge strikes are chosen by the margin constants.",
+              now, ports.deliver_alert, dedupe_key="margin_unsupported")
     for item in decision.alerts:
         raise_alert(session, item, now, ports.deliver_alert)
     if not decision.action:

@@ -1,15 +1,19 @@
 """The hedge path against a broker as slow as a real OpenAlgo: the option chain read only
 as far as the distance window reaches, a few candidates quoted on the order path."""
 
+import threading
+import uuid
 from decimal import Decimal
 
 import pytest
 
-from brokers.simbroker.scenario import parse_scenario
+from brokers.openalgo import InProcessTransport, OpenAlgoClient
+from brokers.simbroker.scenario import build_simbroker, load_scenario, parse_scenario
 from hedging import tasks
-from hedging.models import Alert, HedgeOrder
+from hedging.models import Alert, DailySession, HedgeOrder
 from hedging.services.sessions import session_ref
 from hedging.services.replay import replay
+from tests.engine.test_replay_samples import SCENARIOS
 from tests.engine.test_services import make_world
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +87,43 @@ def test_a_live_account_on_a_sandbox_openalgo_is_shown_as_sandbox_and_warned_onc
     (status,) = trader_api.get("/api/hedge/status").json()["sessions"]
     assert status["mode"] == "sandbox"
     assert session_ref(trading_day).sandbox
+
+
+def per_strike_world(**sim_options):
+    """one-entry-breach on a broker pricing each strike (SPAN-like margin), the session
+    on the per-strike model; the broker's calls are logged by endpoint and thread."""
+    from brokers.simbroker.margin import SpanLikeMargin
+
+    world = make_world()
+    scenario = load_scenario(SCENARIOS / "one-entry-breach.json")
+    sim = build_simbroker(scenario, world.clock, margin=SpanLikeMargin(), api_key="k", **sim_options)
+    calls = []
+
+    def logged(endpoint, body, *args, **kwargs):
+        calls.append((endpoint, threading.current_thread().name))
+        return sim.handle(endpoint, body, *args, **kwargs)
+
+    world.sim = sim
+    world.ports.broker = OpenAlgoClient(f"inprocess://{uuid.uuid4().hex}", "k", transport=InProcessTransport(logged),
+                                        rate_limit=False)
+    DailySession.objects.filter(pk=world.session.pk).update(margin_model="per_strike")
+    world.session.refresh_from_db()
+    return world, calls
+
+
+def test_the_per_strike_model_asks_every_candidates_margin_at_once():
+    world, calls = per_strike_world()
+    world.tick("09:40")
+    (tx,) = world.transactions()
+    margins = [thread for endpoint, thread in calls if endpoint == "margin"]
+    assert tx.status == "filled" and len(margins) == 1 + 2 * 4  # the straddle alone, then with each candidate
+    assert all(thread.startswith("broker-reads") for thread in margins)  # on the pool, together
+
+
+def test_a_broker_without_the_margin_call_leaves_the_constants_with_one_warning():
+    world, calls = per_strike_world(margin_api=False)
+    world.tick("09:40")
+    (tx,) = world.transactions()
+    assert tx.status == "filled" and tx.hedge_baskets == 1  # as under the constants model
+    (warned,) = Alert.objects.filter(session=world.session, kind="margin_unsupported")
+    assert warned.level == "warning" and "margin constants" in warned.text
