@@ -6,8 +6,7 @@ process); about 1–2 s a day in a process. The worker processes use this test's
 database, so the test commits (transaction=True): the replay's broker account row must
 be visible to them before they start. bin/fuzz-days runs the same with its own options.
 
-The sample days (tests/days/samples, copied from the project's shared scenarios) must
-replay as their README says, and draw no finding.
+The sample days (docs/scenarios) must replay as their README says, and draw no finding.
 """
 
 import json
@@ -21,7 +20,7 @@ from tests.days.checker import check_day
 
 DAYS = 300
 FIRST_SEED = 1
-SAMPLES = Path(__file__).resolve().parent / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "scenarios"
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -17,6 +17,7 @@ from tests.factories import BrokerAccountFactory, DailySessionFactory, StrategyS
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "docs" / "scenarios"
 SAMPLE_DAYS = sorted(path.stem for path in SCENARIOS.glob("*.json"))
+assert SAMPLE_DAYS, f"no sample days in {SCENARIOS}"
 BEFORE_OPEN = time(9, 5)
 NIFTY_0DTE = MarginPerBasket(Decimal(433000), Decimal(187000))
 SIM_KEY = "forecast-test-key"
