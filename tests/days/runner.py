@@ -11,7 +11,9 @@ parallel replays would wait on one another's uniqueness check.
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import time
 import traceback
 from collections import Counter
@@ -54,11 +56,15 @@ class DayVerdict:
 
 
 def ensure_replay_account() -> None:
+    """The rows every replay reads or makes, committed (a test's flush may have emptied
+    the tables): made inside each replay's transaction, they would serialise the days."""
     from brokers.models import BrokerAccount, Mode
+    from hedging.models import Control
 
     BrokerAccount.objects.get_or_create(
         name="replay", defaults={"host": "http://127.0.0.1/replay", "mode": Mode.LIVE, "enabled": False}
     )
+    Control.get()
 
 
 def replay_day(scenario: dict) -> dict:
@@ -153,14 +159,20 @@ def crash_moment(error: BaseException) -> str:
 
 
 def _init_worker(db_name: str) -> None:
+    """On SQLite each worker replays in a copy of the migrated file: a replayed day is
+    one long transaction, and SQLite has one writer at a time."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
     from django.conf import settings
 
     django.setup()
-    settings.DATABASES["default"]["NAME"] = db_name
     from django.db import connections
 
+    if connections["default"].vendor == "sqlite":
+        copy = f"{db_name}.worker-{os.getpid()}"
+        shutil.copyfile(db_name, copy)
+        db_name = copy
+    settings.DATABASES["default"]["NAME"] = db_name
     connections["default"].settings_dict["NAME"] = db_name
 
 
@@ -188,6 +200,8 @@ def run_days(seeds: list[int], jobs: int = 1, db_name: str | None = None, keep: 
             verdicts[verdict.seed] = verdict
             if progress:
                 progress(verdict)
+    for copy in glob.glob(f"{name}.worker-*"):  # the SQLite workers' copies
+        os.remove(copy)
     return [verdicts[seed] for seed in seeds]
 
 
