@@ -34,6 +34,7 @@ from hedging.services.executor import Ports
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class TickOutcome:
     session_id: int
@@ -257,10 +258,7 @@ def look(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapsho
         quantity = basket_quantity(session, ports.broker)
         reading = read_and_advance(session, rows, ports, model, quantity, now)
     except OpenAlgoError as failure:
-        # One alert per quarter hour of an outage, not one a minute.
-        alert(session, "broker_unreachable", "critical", f"Broker unreachable: {failure}", now, ports.deliver_alert,
-              dedupe_key=f"broker:{now:%H}:{now.minute // 15}")
-        return TickOutcome(session.pk, f"broker unreachable: {failure}", failed=True)
+        return broker_outage(session, f"broker unreachable: {failure}", ports, now)
     if reading.sandbox != session.sandbox and not ports.paper:
         mark_sandbox(session, rows, reading.sandbox, ports, now)
     if snapshot:
@@ -281,17 +279,24 @@ def mark_sandbox(session: DailySession, rows: Rows, sandbox: bool, ports: Ports,
               "utilisation is not the broker's.", now, ports.deliver_alert, dedupe_key="sandbox")
 
 
+def broker_outage(session: DailySession, note: str, ports: Ports, now: datetime) -> TickOutcome:
+    """One alert per quarter hour of an outage, not one a minute."""
+    alert(session, "broker_unreachable", "critical", note[0].upper() + note[1:], now, ports.deliver_alert,
+          dedupe_key=f"broker:{now:%H}:{now.minute // 15}")
+    return TickOutcome(session.pk, note, failed=True)
+
+
 def run(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapshot: bool) -> TickOutcome:
     seen = look(session, rows, ports, now, snapshot)
-    if isinstance(seen, TickOutcome) or not rows.locked:
-        return seen if isinstance(seen, TickOutcome) else act(session, rows, seen, ports, now)
+    if isinstance(seen, TickOutcome):
+        return seen
+    if not rows.locked:  # a glance writes nothing: a failure is the locked tick's to tell
+        return act(session, rows, seen, ports, now)
     try:
         with transaction.atomic():  # a failure deciding keeps the reading's writes: baseline, lot size, entries
             return act(session, rows, seen, ports, now)
     except OpenAlgoError as failure:  # the market read for a buy
-        alert(session, "broker_unreachable", "critical", f"Broker unreachable while pricing a hedge buy: {failure}",
-              now, ports.deliver_alert, dedupe_key=f"broker:{now:%H}:{now.minute // 15}")
-        return TickOutcome(session.pk, f"broker unreachable while pricing a hedge buy: {failure}", failed=True)
+        return broker_outage(session, f"broker unreachable while pricing a hedge buy: {failure}", ports, now)
     except Exception as failure:
         return tick_failed(session, failure, ports, now)
 
