@@ -54,6 +54,11 @@ class TickState:
 class Market:
     spot: Decimal
     quotes: Sequence[OptionQuote]
+    refused: tuple[str, ...] = ()  # candidates the broker gave no quote for
+
+    def no_strike(self, pick: NoEligibleStrike) -> str:
+        refused = f"; the broker refused to quote {', '.join(self.refused)}" if self.refused else ""
+        return pick.reason() + refused
 
 
 @dataclass(frozen=True)
@@ -190,7 +195,7 @@ def buy_decision(
     view = market()
     pick = choose_hedge(view.quotes, view.spot, settings, state.basket_quantity, benefit or flat_benefit(model))
     if isinstance(pick, NoEligibleStrike):
-        text = f"{reason}; {pick.reason()}"
+        text = f"{reason}; {view.no_strike(pick)}"
         return Decision(None, text, alerts=(Alert("no_eligible_strike", "critical", text, f"no_strike:{key}"),), **common)
     if benefit:  # per-strike model: the chosen strikes set what a hedge basket saves
         model = model.with_saving(pick.saving_per_basket())
@@ -386,7 +391,7 @@ def manual_decision(
         view = market()
         pick = choose_hedge(view.quotes, view.spot, settings, state.basket_quantity, flat_benefit(model))
         if isinstance(pick, NoEligibleStrike):
-            raise ActionRefused("non_field_errors", pick.reason())
+            raise ActionRefused("non_field_errors", view.no_strike(pick))
         cost = pick.cost_per_basket(state.basket_quantity)
         if affordable(hedge_baskets, cost, state.spent_today, settings.max_hedge_cost_per_day) < hedge_baskets:
             raise ActionRefused(

@@ -7,7 +7,7 @@ Nothing lost, nothing doubled:
   before the request goes out, so a second worker or a redelivered task cannot send it
   again. An order whose answer was lost is looked up by its tag and never sent again: a
   real OpenAlgo may place it tens of seconds later. It is watched for a while, then given
-  up, and a fill that shows later still is adopted by `reconcile_late`.
+  up, and a fill that shows later still is taken up by `reconcile.late_fills`.
 - `execute` can run any number of times on one transaction: it resumes where the
   rows say it stopped (after a crash, a timeout or a retry).
 """

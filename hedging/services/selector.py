@@ -184,4 +184,5 @@ def market_view(
             for symbol, option_type, strike in wanted
             if (q := by_symbol.get((symbol, exchange))) is not None
         ],
+        refused=tuple(symbol for symbol, _, _ in wanted if by_symbol.get((symbol, exchange)) is None),
     )

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from brokers.openalgo import InProcessTransport, OpenAlgoClient
+from brokers.openalgo_types import MultiQuote
 from brokers.simbroker.scenario import build_simbroker, load_scenario, parse_scenario
 from hedging import tasks
 from hedging.models import Alert, DailySession, HedgeOrder
@@ -127,3 +128,19 @@ def test_a_broker_without_the_margin_call_leaves_the_constants_with_one_warning(
     assert tx.status == "filled" and tx.hedge_baskets == 1  # as under the constants model
     (warned,) = Alert.objects.filter(session=world.session, kind="margin_unsupported")
     assert warned.level == "warning" and "margin constants" in warned.text
+
+
+def test_symbols_the_broker_refused_to_quote_are_named_in_the_alert():
+    world = make_world()
+    world.ports.broker.multiquotes = lambda symbols: tuple(MultiQuote(s, e, None, "Symbol not found") for s, e in symbols)
+    world.tick("09:40")
+    assert not world.transactions()
+    (alert,) = Alert.objects.filter(session=world.session, kind="no_eligible_strike")
+    assert "the broker refused to quote NIFTY24NOV26" in alert.text and alert.text.count("NIFTY24NOV26") == 8
+
+
+def test_hedges_go_in_the_strategies_product_nrml_unless_the_account_says():
+    world = make_world()
+    world.tick("09:40")
+    longs = [p for p in world.ports.broker.positionbook() if p.quantity > 0]
+    assert len(longs) == 2 and {p.product for p in longs} == {"NRML"}

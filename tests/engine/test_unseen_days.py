@@ -127,3 +127,12 @@ def test_a_hedge_is_never_bought_at_a_strike_the_account_is_short():
     (alert,) = [a for a in result["alerts"] if a["kind"] == "no_eligible_strike"]
     assert alert["time"] == "10:25:00" and "1 by a strike the account is short" in alert["text"]
 
+
+
+def test_an_exit_whose_legs_are_left_to_expire_says_so_and_counts_only_the_baskets_it_breaks():
+    """At noon only one CE still bids ₹0.50 or more: selling it breaks one hedge basket;
+    the rest stay held, to expire, and still hedge (hedges held counts them)."""
+    (exit_,) = [a for a in replay(parse_scenario(two_strike_day("12:00"))).result["actions"] if a["action"] == "EXIT"]
+    assert exit_["hedge_baskets"] == 1 and [leg["option_type"] for leg in exit_["legs"]] == ["CE"]
+    assert "1 hedge basket(s) not needed" in exit_["reason"]
+    assert exit_["reason"].endswith("CE ×130 and PE ×195 left to expire (bid under ₹0.50)")
