@@ -35,8 +35,14 @@ if PRODUCTION:
         raise ImproperlyConfigured("DEBUG must be off in production")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production")
+    if env_bool("AUTOHEDGE_FAST_PASSWORD_HASHER", False):
+        raise ImproperlyConfigured("AUTOHEDGE_FAST_PASSWORD_HASHER is for tests, never production")
 elif not SECRET_KEY:
     SECRET_KEY = "development-only-not-secret"
+if env_bool("AUTOHEDGE_FAST_PASSWORD_HASHER", False):
+    # bin/test sets it, for its processes and the servers and workers they start: a user
+    # made in milliseconds, not 0.65 s (PBKDF2's work factor). Refused in production.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -18,7 +18,7 @@ import requests
 
 from tests.fixtures.processes import ROOT, database_url
 from tests.security.test_guessing import PASSWORD, log_in, ravi  # noqa: F401 (a fixture)
-from tests.security.test_settings import SAFE
+from tests.security.test_settings import SAFE, without_unsafe
 
 pytestmark = pytest.mark.django_db
 HTTPS = {"X-Forwarded-Proto": "https"}
@@ -39,7 +39,7 @@ def free_port() -> int:
 def production(tmp_path, **env):
     """The Procfile's web line on a free port, against the test database; its URL."""
     port = free_port()
-    env = {**os.environ, **SAFE, "ALLOWED_HOSTS": "127.0.0.1", "DATABASE_URL": database_url(), "PORT": str(port),
+    env = {**without_unsafe(os.environ), **SAFE, "ALLOWED_HOSTS": "127.0.0.1", "DATABASE_URL": database_url(), "PORT": str(port),
            "STATIC_ROOT": str(tmp_path / "static"), "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
            **env}
     log = open(tmp_path / "web.log", "wb")

@@ -11,9 +11,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SAFE = {"AUTOHEDGE_ENV": "production", "SECRET_KEY": "x" * 20 + "-long-random-production-secret-key-9f8e7d", "ALLOWED_HOSTS": "hedge.example.com"}
 
 
+def without_unsafe(environ) -> dict[str, str]:
+    """The environment less what production refuses or decides for itself (bin/test
+    sets the fast hasher)."""
+    unsafe = ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "AUTOHEDGE_FAST_PASSWORD_HASHER")
+    return {k: v for k, v in environ.items() if k not in unsafe}
+
+
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**without_unsafe(os.environ), **env},
+                          capture_output=True, text=True)
 
 
 def test_check_deploy_is_clean_in_production():
@@ -28,6 +35,7 @@ def test_check_deploy_is_clean_in_production():
         ({"SECRET_KEY": ""}, "SECRET_KEY must be set in production"),
         ({"DEBUG": "1"}, "DEBUG must be off in production"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must be set in production"),
+        ({"AUTOHEDGE_FAST_PASSWORD_HASHER": "1"}, "AUTOHEDGE_FAST_PASSWORD_HASHER is for tests, never production"),
     ],
 )
 def test_production_refuses_to_start_on_unsafe_settings(unsafe, message):
