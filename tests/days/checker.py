@@ -296,7 +296,7 @@ def check_day(scenario: dict, result: dict) -> list[Finding]:
     s = day.s
     out = Findings()
     lookahead = s["lookahead_minutes"] * 60
-    trigger, target_pct, exit_trigger = s["entry_trigger_pct"], s["entry_target_pct"], s["exit_trigger_pct"]
+    trigger, target_pct = s["entry_trigger_pct"], s["entry_target_pct"]
     target = target_pct * day.budget / HUNDRED
 
     actions = sorted((Action(seconds(a["time"]) // 60 * 60, a) for a in result.get("actions") or []), key=lambda a: a.t)
@@ -427,7 +427,7 @@ def check_day(scenario: dict, result: dict) -> list[Finding]:
 
     for names, (first, ticks, text) in misses.items():
         over = [name for name in sorted(names) if name in entry_util and entry_util[name] > trigger]
-        tail = f"; {ticks} tick(s) missed" + (f"; entered over the trigger: " +
+        tail = f"; {ticks} tick(s) missed" + ("; entered over the trigger: " +
                                                 ", ".join(f"{name} {fmt(entry_util[name])}%" for name in over) if over else "")
         out.add("miss", first, text + tail)
 
