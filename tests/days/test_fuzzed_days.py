@@ -23,6 +23,7 @@ FIRST_SEED = 1
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "scenarios"
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_generated_days_draw_no_finding():
     jobs = int(os.environ.get("DAYS_JOBS", "2"))
