@@ -242,16 +242,18 @@ def run_calls(host: str, key: str, dump: Path | None) -> dict:
 # --- 2. the whole hedge path ----------------------------------------------------------
 
 
-def product_clock_spec() -> str:
-    """'' when the market is open by the wall clock (IST); else an accelerated clock at
-    real speed from 11:00 IST of the last weekday, for AUTOHEDGE_CLOCK."""
+def product_clock_spec(at: str | None = None) -> str:
+    """'' when the market is open by the wall clock (IST) and no time is asked for; else
+    an accelerated clock at real speed from `at` (11:00 by default) IST of today or the
+    last weekday, for AUTOHEDGE_CLOCK."""
     now = datetime.now(IST)
-    if now.weekday() < 5 and "09:15" <= f"{now:%H:%M}" < "15:25":
+    if at is None and now.weekday() < 5 and "09:15" <= f"{now:%H:%M}" < "15:25":
         return ""
-    day = now.date() if now.weekday() < 5 and f"{now:%H:%M}" >= "15:25" else now.date() - timedelta(days=1)
+    day = now.date() if now.weekday() < 5 and (at or f"{now:%H:%M}" >= "15:25") else now.date() - timedelta(days=1)
     while day.weekday() >= 5:
         day -= timedelta(days=1)
-    return f"{datetime(day.year, day.month, day.day, 11, 0, tzinfo=IST).isoformat()}|1.0|{time.time()}"
+    hour, minute = map(int, (at or "11:00").split(":"))
+    return f"{datetime(day.year, day.month, day.day, hour, minute, tzinfo=IST).isoformat()}|1.0|{time.time()}"
 
 
 def migrate() -> None:
@@ -334,8 +336,9 @@ def run_path(host: str, expiry: date, window: tuple[Decimal, Decimal], warm: boo
     print(f"  tick: {outcome.note}")
     if outcome.decision:
         d = outcome.decision
-        print(f"  decided: {d.action or 'nothing'}, {d.hedge_baskets} hedge basket(s), utilisation "
-              f"{d.util_before_pct} → projected {d.util_projected_pct} → after {d.util_after_pct} %, "
+        pcts = " → ".join(f"{name} {value:.1f}" for name, value in (
+            ("now", d.util_before_pct), ("projected", d.util_projected_pct), ("after", d.util_after_pct)) if value is not None)
+        print(f"  decided: {d.action or 'nothing'}, {d.hedge_baskets} hedge basket(s), utilisation % {pcts}, "
               f"expected cost {d.expected_cost}")
     print("  broker calls of the tick (start after tick, duration):")
     for endpoint, started, ended, answer in recorder.calls:
@@ -361,6 +364,8 @@ def main() -> int:
     parser.add_argument("--calls-only", action="store_true", help="only part 1, no database")
     parser.add_argument("--path-only", action="store_true", help="only part 2")
     parser.add_argument("--dump", type=Path, help="write each raw answer of part 1 here")
+    parser.add_argument("--at", metavar="HH:MM", help="the product's clock (IST, today or the last weekday) for part 2; "
+                        "default: the wall clock in market hours, else 11:00")
     parser.add_argument("--premium-window", nargs=2, type=Decimal, metavar=("MIN", "MAX"), default=PREMIUM_WINDOW,
                         help="the sessions' min_premium and max_premium (default %(default)s)")
     args = parser.parse_args()
@@ -368,7 +373,7 @@ def main() -> int:
     if not host or not key:
         print("set OPENALGO_HOST and OPENALGO_API_KEY (a real OpenAlgo server on loopback)", file=sys.stderr)
         return 2
-    spec = product_clock_spec()
+    spec = product_clock_spec(args.at)
     if spec:
         os.environ["AUTOHEDGE_CLOCK"] = spec
     os.environ[KEY_VARIABLE] = key
@@ -390,8 +395,8 @@ def main() -> int:
     migrate()
     clean_up()
     if spec:
-        print(f"\nThe market is closed by the wall clock ({datetime.now(IST):%a %H:%M} IST): the product's clock "
-              f"is AUTOHEDGE_CLOCK={spec.split('|')[0]} at real speed; the server keeps its own.")
+        print(f"\nThe wall clock says {datetime.now(IST):%a %H:%M} IST: the product's clock is "
+              f"AUTOHEDGE_CLOCK={spec.split('|')[0]} at real speed; the server keeps its own.")
     run_path(host, found["expiry"], tuple(args.premium_window), warm=False)
     run_path(host, found["expiry"], tuple(args.premium_window), warm=True)
     return 0

@@ -74,6 +74,11 @@ ORDER_ENDPOINTS = frozenset({"placeorder", "modifyorder", "cancelorder"})
 CHAIN_SECONDS_PER_STRIKE = 0.35
 QUOTE_SECONDS_PER_SYMBOL = 0.16
 SLOW_READ_HEADROOM = 2.0
+# The sandbox (analyzer mode) prices each position with a quote before answering the
+# position book: ~0.15–0.2 s a position with the same plugin (5 positions: 0.7–1.1 s), so
+# a day of many straddles and hedges outgrows a 5 s read timeout. No count is known before
+# asking: the book gets this floor.
+POSITIONBOOK_READ_TIMEOUT = 15.0
 WHOLE_CHAIN_STRIKES = 201  # a chain asked without strike_count: taken as strike_count's most, 100 a side
 # Reads a server works on for seconds: one that timed out is not asked again, since the
 # server is still at it (the thread stays busy after the client left) and a second one
@@ -508,7 +513,8 @@ class OpenAlgoClient:
         return self._parse("margin", Margin.from_api, self._read("margin", positions=legs))
 
     def positionbook(self) -> tuple[Position, ...]:
-        return self._parse("positionbook", positions_from_api, self._read("positionbook"))
+        payload = self._read("positionbook", read_timeout=max(self._timeout[1], POSITIONBOOK_READ_TIMEOUT))
+        return self._parse("positionbook", positions_from_api, payload)
 
     # --- orders ---------------------------------------------------------------------
 

@@ -329,3 +329,13 @@ def test_real_http_chain_timeout_reaches_requests(api, client):
         client.option_chain("NIFTY", "NSE_INDEX", "08DEC26", strike_count=25)
     assert len(api.calls) == 1
     assert api.calls[0].request.req_kwargs["timeout"] == (2.0, pytest.approx(5 + 2 * 0.35 * 51))
+
+
+def test_positionbook_gets_the_time_a_sandbox_takes_to_price_many_positions():
+    book = (200, {**ANALYZE, "data": []})
+    client, transport = recorded({"positionbook": [book]})
+    client.positionbook()
+    slow_reader, slow_transport = recorded({"positionbook": [book]})
+    slow_reader._timeout = (2.0, 20.0)
+    slow_reader.positionbook()
+    assert [timeout for _, timeout in transport.calls + slow_transport.calls] == [(2.0, 15.0), (2.0, 20.0)]
