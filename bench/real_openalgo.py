@@ -164,7 +164,7 @@ def run_calls(host: str, key: str, dump: Path | None) -> dict:
                lambda s: f"{s.symbol} lot {s.lotsize} tick {s.tick_size} freeze {s.freeze_qty}")
     show("optionsymbol OTM20 PE", lambda: client.option_symbol("NIFTY", "NSE_INDEX", expiry, "OTM20", "PE"),
          lambda s: s.symbol)
-    describe_chain = lambda c: f"{len(c.strikes)} strikes, atm {c.atm_strike}, spot {c.underlying_ltp}"  # noqa: E731
+    describe_chain = lambda c: f"{len(c.strikes)} strikes, atm {c.atm_strike}, spot {c.underlying_ltp}"
     show("optionchain strike_count 10 (21 strikes)",
          lambda: client.option_chain("NIFTY", "NSE_INDEX", expiry, strike_count=10), describe_chain)
     count = strikes_each_side("NIFTY", HedgeSettings.for_index("NIFTY"))
@@ -308,7 +308,7 @@ def timed(label: str):
 def run_path(host: str, expiry: date, window: tuple[Decimal, Decimal], warm: bool) -> None:
     from django.core.cache import caches
 
-    from hedging.models import Alert, ActiveHedge, HedgeOrder, HedgeTransaction
+    from hedging.models import ActiveHedge, Alert, HedgeOrder, HedgeTransaction
     from hedging.services import orchestrator, runtime, selector
 
     clock = runtime.clock()

@@ -8,8 +8,6 @@ from decimal import Decimal
 import pytest
 import requests
 
-from tests.openalgo.common import HOST, KEY, url
-
 from brokers.openalgo import (
     BrokerTimeout,
     NotAuthorised,
@@ -21,6 +19,7 @@ from brokers.openalgo import (
     slow_read_timeout,
 )
 from brokers.openalgo_types import MarginLeg
+from tests.openalgo.common import HOST, KEY, url
 
 
 @pytest.fixture
@@ -87,8 +86,8 @@ def test_sandbox_placeorder_and_its_refusals(api, client):
     api.post(url("placeorder"), json={**ANALYZE, "orderid": "26120496990836"})
     api.post(url("placeorder"), status=400,
              json={"message": "Quantity must be in multiples of lot size 65", "mode": "analyze", "status": "error"})
-    order = dict(symbol="NIFTY08DEC2626350CE", exchange="NFO", action="BUY", pricetype="LIMIT", product="NRML",
-                 price=Decimal("35.55"))
+    order = {"symbol": "NIFTY08DEC2626350CE", "exchange": "NFO", "action": "BUY", "pricetype": "LIMIT",
+             "product": "NRML", "price": Decimal("35.55")}
     assert client.place_order(strategy="t", quantity=65, **order).order_id == "26120496990836"
     with pytest.raises(ValidationRejected, match="multiples of lot size 65") as refused:
         client.place_order(strategy="t", quantity=1, **order)
