@@ -5,8 +5,11 @@ client talks for one account. Two transports feed the same parsing and error map
 `HttpTransport` (requests, explicit connect/read timeouts) and `InProcessTransport`
 (a handler such as the simulated broker's `sim.handle`, no sockets).
 
-Reads retry with bounded exponential backoff on timeouts, 5xx and 429. Writes are sent
-once: `place_order` never re-sends, and `place_order_or_find` answers a lost placement
+Reads retry with bounded exponential backoff on timeouts, 5xx and 429, except a timed-out
+option chain or multiquotes: the server is still quoting for the first one. Their read
+timeouts grow with what they ask for (a real server quotes one strike or symbol at a time,
+docs/openalgo.md). `within(seconds)` bounds a piece of work's reads, e.g. one tick's. Writes
+are sent once: `place_order` never re-sends, and `place_order_or_find` answers a lost placement
 answer by looking the order up by its tag, never by placing again.
 
 The API key lives only in the request body: it is never logged, never part of an
@@ -17,6 +20,7 @@ exception's text and never in a repr; each client registers its key with
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import logging
 import os
@@ -63,6 +67,23 @@ from config.reporting import protect_secret
 log = logging.getLogger(__name__)
 
 ORDER_ENDPOINTS = frozenset({"placeorder", "modifyorder", "cancelorder"})
+# A real OpenAlgo (2.0.x) asks its broker for one quote after another: measured on loopback
+# (docs/openalgo.md), the chain took 0.30–0.36 s a strike (51 strikes: 16–18 s) and
+# multiquotes 0.13–0.18 s a symbol. These reads are given their pace, twice over, on top
+# of the normal read timeout.
+CHAIN_SECONDS_PER_STRIKE = 0.35
+QUOTE_SECONDS_PER_SYMBOL = 0.16
+SLOW_READ_HEADROOM = 2.0
+# The sandbox (analyzer mode) prices each position with a quote before answering the
+# position book: ~0.15–0.2 s a position with the same plugin (5 positions: 0.7–1.1 s), so
+# a day of many straddles and hedges outgrows a 5 s read timeout. No count is known before
+# asking: the book gets this floor.
+POSITIONBOOK_READ_TIMEOUT = 15.0
+WHOLE_CHAIN_STRIKES = 201  # a chain asked without strike_count: taken as strike_count's most, 100 a side
+# Reads a server works on for seconds: one that timed out is not asked again, since the
+# server is still at it (the thread stays busy after the client left) and a second one
+# would only queue beside it.
+SLOW_READS = frozenset({"optionchain", "multiquotes"})
 Answer = tuple[int, Mapping[str, Any] | str]
 T = TypeVar("T")
 
@@ -400,7 +421,14 @@ class RetryPolicy:
         return backoff
 
 
+def slow_read_timeout(read_timeout: float, items: int, seconds_each: float) -> float:
+    """The read timeout of a call the server answers one item (strike, symbol) at a time."""
+    return read_timeout + SLOW_READ_HEADROOM * seconds_each * max(items, 1)
+
+
 def _transient(error: OpenAlgoError) -> bool:
+    if isinstance(error, BrokerTimeout) and error.request_sent and error.endpoint in SLOW_READS:
+        return False
     if isinstance(error, (BrokerTimeout, RateLimited)):
         return True
     return isinstance(error, BrokerFailure) and (error.status is None or error.status >= 500)
@@ -425,11 +453,12 @@ class OpenAlgoClient:
         transport: Transport | None = None,
         rate_limit: bool | RateLimiter = True,
         retry: RetryPolicy = RetryPolicy(),
-        option_chain_read_timeout: float = 30.0,
+        option_chain_read_timeout: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        """`option_chain_read_timeout`: the chain asks the broker for every quote and took
-        7–10 s for 21 strikes on a real server, far beyond a normal read timeout."""
+        """`timeout`: (connect, read) seconds. The chain's and multiquotes' read timeouts
+        grow from the read timeout with the strikes or symbols asked for (a real server
+        took ~16 s for 51 strikes); `option_chain_read_timeout` fixes the chain's instead."""
         if not api_key:
             raise ValueError("OpenAlgo API key is empty")
         protect_secret(api_key)  # e.g. the request body, a local variable of a failed call's frame
@@ -445,6 +474,7 @@ class OpenAlgoClient:
         self._retry = retry
         self._chain_timeout = option_chain_read_timeout
         self._sleep = sleep
+        self._deadline: float | None = None  # time.monotonic() by which reads must be done (see within)
 
     @classmethod
     def for_account(cls, account: OpenAlgoAccount, **options: Any) -> OpenAlgoClient:
@@ -462,6 +492,17 @@ class OpenAlgoClient:
     def __repr__(self) -> str:
         return f"OpenAlgoClient(host={self.host!r})"
 
+    def within(self, seconds: float) -> OpenAlgoClient:
+        """This client (same key, connections and rate limit) with its reads bounded to
+        `seconds` from now, for one piece of work such as a tick's reading and deciding:
+        each read's timeout is cut to the time left, no retry starts that would outlast
+        it, and a read asked for after it is not sent (BrokerTimeout, `request_sent`
+        False). Writes are not bound: an order decided is sent with its own timeout, and
+        its outcome looked up as usual. The client itself is left as it was."""
+        bound = copy.copy(self)
+        bound._deadline = time.monotonic() + seconds
+        return bound
+
     # --- account --------------------------------------------------------------------
 
     def funds(self) -> Funds:
@@ -472,7 +513,8 @@ class OpenAlgoClient:
         return self._parse("margin", Margin.from_api, self._read("margin", positions=legs))
 
     def positionbook(self) -> tuple[Position, ...]:
-        return self._parse("positionbook", positions_from_api, self._read("positionbook"))
+        payload = self._read("positionbook", read_timeout=max(self._timeout[1], POSITIONBOOK_READ_TIMEOUT))
+        return self._parse("positionbook", positions_from_api, payload)
 
     # --- orders ---------------------------------------------------------------------
 
@@ -605,16 +647,22 @@ class OpenAlgoClient:
     def multiquotes(self, symbols: Iterable[tuple[str, str]]) -> tuple[MultiQuote, ...]:
         """`symbols` as (symbol, exchange) pairs. A bad entry keeps its error."""
         wanted = [{"symbol": symbol, "exchange": exchange} for symbol, exchange in symbols]
-        return self._parse("multiquotes", multiquotes_from_api, self._read("multiquotes", symbols=wanted))
+        read_timeout = slow_read_timeout(self._timeout[1], len(wanted), QUOTE_SECONDS_PER_SYMBOL)
+        payload = self._read("multiquotes", read_timeout=read_timeout, symbols=wanted)
+        return self._parse("multiquotes", multiquotes_from_api, payload)
 
     def option_chain(
         self, underlying: str, exchange: str, expiry_date: date | str, strike_count: int | None = None
     ) -> OptionChain:
-        """Slow (seconds): refresh ahead of time, keep off the order path."""
+        """Slow (~0.3 s a strike on a real server; `strike_count` a side around the ATM,
+        the whole chain without it): refresh ahead of time, keep off the order path."""
         fields: dict[str, Any] = {"underlying": underlying, "exchange": exchange, "expiry_date": _expiry(expiry_date)}
+        strikes = WHOLE_CHAIN_STRIKES
         if strike_count is not None:
             fields["strike_count"] = strike_count
-        payload = self._read("optionchain", read_timeout=self._chain_timeout, **fields)
+            strikes = 2 * strike_count + 1
+        read_timeout = self._chain_timeout or slow_read_timeout(self._timeout[1], strikes, CHAIN_SECONDS_PER_STRIKE)
+        payload = self._read("optionchain", read_timeout=read_timeout, **fields)
         return self._parse("optionchain", OptionChain.from_api, payload)
 
     def option_symbol(
@@ -646,19 +694,32 @@ class OpenAlgoClient:
         attempt = 1
         while True:
             try:
-                return self._send(endpoint, fields, read_timeout)
+                return self._send(endpoint, fields, self._bounded(endpoint, read_timeout or self._timeout[1]))
             except OpenAlgoError as error:
                 if attempt >= attempts or not _transient(error):
                     raise
                 delay = self._retry.delay(attempt, error)
+                if self._deadline is not None and time.monotonic() + delay >= self._deadline:
+                    raise
                 log.warning("%s; retry %d of %d in %.1f s", error, attempt, attempts - 1, delay)
                 self._sleep(delay)
             attempt += 1
 
-    def _send(self, endpoint: str, fields: Mapping[str, Any], read_timeout: float | None = None) -> Mapping[str, Any]:
+    def _bounded(self, endpoint: str, read_timeout: float) -> tuple[float, float]:
+        """(connect, read) timeouts of a read, cut to the time `within` left."""
+        if self._deadline is None:
+            return (self._timeout[0], read_timeout)
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise BrokerTimeout(endpoint, "the broker time given to this work is spent: not sent", request_sent=False)
+        return (min(self._timeout[0], left), min(read_timeout, left))
+
+    def _send(
+        self, endpoint: str, fields: Mapping[str, Any], timeout: tuple[float, float] | None = None
+    ) -> Mapping[str, Any]:
         if self._limiter is not None:
             self._limiter.acquire(endpoint)
-        timeout = (self._timeout[0], read_timeout or self._timeout[1])
+        timeout = timeout or self._timeout
         started = time.monotonic()
         try:
             status, raw = self._transport.post(endpoint, {"apikey": self._api_key, **fields}, timeout)

@@ -1,6 +1,6 @@
 """How long the simulated broker takes to answer: nothing by default (the replay and the
-tests stay fast), or a real OpenAlgo server's times (`real-openalgo`, openalgo-api.md's
-"Measured against a real server"), scaled by a factor.
+tests stay fast), or a real OpenAlgo server's times (`real-openalgo`, docs/openalgo.md's
+"Measured call times"), scaled by a factor.
 
 The work is done when the request arrives; only the answer waits. So a client that gives
 up early still leaves its order placed, and the waiting holds no lock.

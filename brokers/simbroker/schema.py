@@ -264,7 +264,7 @@ SCHEMAS: dict[str, Schema] = {
     ),
 }
 
-# How each endpoint words a 400 for a request its schema refuses (openalgo-api.md).
+# How each endpoint words a 400 for a request its schema refuses (docs/openalgo.md).
 STRING_ERRORS = {"placeorder", "modifyorder", "cancelorder", "orderstatus", "margin", "analyzer", "analyzer/toggle"}
 VALIDATION_ERRORS = {"optionchain", "optionsymbol"}
 
