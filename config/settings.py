@@ -235,6 +235,9 @@ AUTOHEDGE_ORDER_SETTLE_SECONDS = float(os.environ.get("AUTOHEDGE_ORDER_SETTLE_SE
 # decision may follow. A fill seen later still is taken into the books by the minute's
 # snapshot.
 AUTOHEDGE_LOST_ORDER_WATCH_SECONDS = float(os.environ.get("AUTOHEDGE_LOST_ORDER_WATCH_SECONDS", "120"))
+# A tick's reading and deciding wait on the broker this long at most: a hung OpenAlgo
+# must not hold the session's lock (and skip its next minutes). Its orders have their own.
+AUTOHEDGE_TICK_BROKER_SECONDS = float(os.environ.get("AUTOHEDGE_TICK_BROKER_SECONDS", "45"))
 # Sessions per lookahead task of the minute's fan-out (one task each would cost more in
 # queueing than in ticking).
 AUTOHEDGE_TICK_BATCH = int(os.environ.get("AUTOHEDGE_TICK_BATCH", "20"))

@@ -59,6 +59,7 @@ class Ports:
     poll_interval: float = 0.5
     settle: timedelta = SETTLE
     watch: timedelta = WATCH
+    tick_broker_seconds: float | None = None  # a tick's reading and deciding wait this long on the broker at most
 
 
 def record(

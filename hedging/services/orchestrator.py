@@ -89,7 +89,7 @@ def tick(
             session = claim(session_id)
             if session is None:
                 return TickOutcome(session_id, BUSY)
-            outcome = replace(run(session, rows_of(session, refresh=snapshot), ports, now, snapshot), at=now)
+            outcome = replace(run(session, rows_of(session, refresh=snapshot), bounded(ports), now, snapshot), at=now)
         if outcome.transaction_id:
             dispatch(outcome.transaction_id, ports, tick_started)
     except Exception as failure:
@@ -99,6 +99,13 @@ def tick(
             session = DailySession.objects.get(pk=session_id)
             return tick_failed(session, failure, ports, now)
     return outcome
+
+
+def bounded(ports: Ports) -> Ports:
+    """The tick's reads and decision bounded in broker time (its orders are not)."""
+    if ports.tick_broker_seconds is None:
+        return ports
+    return replace(ports, broker=ports.broker.within(ports.tick_broker_seconds))
 
 
 def tick_failed(session: DailySession, failure: Exception, ports: Ports, now: datetime) -> TickOutcome:

@@ -56,6 +56,7 @@ def ports_for(account: BrokerAccount, **overrides) -> Ports:
         dispatch=tasks.execute_hedge_later,
         settle=timedelta(seconds=settings.AUTOHEDGE_ORDER_SETTLE_SECONDS),
         watch=timedelta(seconds=settings.AUTOHEDGE_LOST_ORDER_WATCH_SECONDS),
+        tick_broker_seconds=settings.AUTOHEDGE_TICK_BROKER_SECONDS,
     )
     values.update(overrides)
     return Ports(**values)

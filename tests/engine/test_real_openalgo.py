@@ -144,3 +144,18 @@ def test_hedges_go_in_the_strategies_product_nrml_unless_the_account_says():
     world.tick("09:40")
     longs = [p for p in world.ports.broker.positionbook() if p.quantity > 0]
     assert len(longs) == 2 and {p.product for p in longs} == {"NRML"}
+
+
+def test_a_tick_waits_on_a_hung_broker_no_longer_than_its_bound():
+    """The quotes hang past the tick's broker time: the candidates are not asked for, the
+    tick ends saying the broker is unreachable, and the session's lock is let go."""
+    world = make_world()
+    world.ports.tick_broker_seconds = 0.5
+    world.sim.faults.inject("quotes", "latency", ms=800)
+
+    outcome = world.tick("09:40")
+
+    assert outcome.failed and outcome.note.startswith("broker unreachable while pricing a hedge buy")
+    assert not world.transactions() and not world.our_orders()
+    world.ports.tick_broker_seconds = None
+    assert world.tick("09:41").transaction_id  # unbound, the same tick buys
