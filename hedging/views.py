@@ -1,6 +1,6 @@
 """The dashboard: server-rendered pages over the services. Every page needs a login;
-every change (toggle, manual order, schedule, session) needs a staff user and goes to
-the audit trail."""
+every change (toggle, manual order, schedule, session) needs a staff user and a recent
+password (config.logins), and goes to the audit trail."""
 
 import csv
 from datetime import timedelta

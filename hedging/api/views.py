@@ -1,6 +1,7 @@
 """The REST API: thin faces over the services. Reading needs an authenticated user;
 anything that can place or cancel an order, toggle auto-hedge, or change a schedule or
-session needs a staff user, and goes to the audit trail."""
+session needs a staff user, and goes to the audit trail. The password is not asked
+again here as on the pages: a token is not a login (docs/security.md)."""
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError as DjangoValidationError
