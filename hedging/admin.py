@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.db import transaction
+from django.utils.text import Truncator
 
 from hedging import models
 from hedging.services import audit
@@ -186,7 +187,8 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="changes")
     def changes(self, event: models.AuditEvent) -> str:
         before, after = event.before or {}, event.after or {}
-        return "; ".join(f"{name}: {before.get(name, '—')} → {after.get(name, '—')}" for name in {**before, **after})
+        text = "; ".join(f"{name}: {before.get(name, '—')} → {after.get(name, '—')}" for name in {**before, **after})
+        return Truncator(text).chars(160)  # a created session has thirty fields: the row's page shows them all
 
     def has_add_permission(self, request):
         return False
