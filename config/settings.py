@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.logins.LoginPolicy",  # a login's expiry, and the password asked again before acting
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 answer
 ]
@@ -146,6 +147,14 @@ AXES_LOCKOUT_CALLABLE = "config.guard.locked_out"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# A login lasts a trading day: it expires AUTOHEDGE_SESSION_HOURS after the trader's last
+# request (the dashboard's own refresh does not count, or an open tab would never expire).
+# Placing or cancelling orders, switching auto-hedge and changing rows, on the pages and
+# in the admin, need the password given within AUTOHEDGE_REAUTH_MINUTES; the API, with
+# its tokens, is not asked (config/logins.py, docs/security.md).
+SESSION_COOKIE_AGE = round(float(os.environ.get("AUTOHEDGE_SESSION_HOURS", "12")) * 3600)
+AUTOHEDGE_REAUTH_MINUTES = float(os.environ.get("AUTOHEDGE_REAUTH_MINUTES", "240"))
 
 # Security headers; the strict ones only where HTTPS is guaranteed.
 SESSION_COOKIE_HTTPONLY = True

@@ -1,6 +1,30 @@
 from django.contrib import admin
+from django.db import transaction
+from django.utils.text import Truncator
 
 from hedging import models
+from hedging.services import audit
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Each row added, changed (the list's editable column too) or deleted here goes to
+    the audit trail with the fields that changed."""
+
+    def save_model(self, request, obj, form, change):
+        before = audit.snapshot(type(obj).objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        audit.saved(audit.by(request), obj, before)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit.deleted(audit.by(request), obj, audit.snapshot(obj))  # before the delete forgets the row's id
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                audit.deleted(audit.by(request), obj, audit.snapshot(obj))
+            super().delete_queryset(request, queryset)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -26,7 +50,7 @@ class HedgeOrderInline(ReadOnlyInline):
 
 
 @admin.register(models.DailySession)
-class DailySessionAdmin(admin.ModelAdmin):
+class DailySessionAdmin(AuditedAdmin):
     list_display = ["date", "account", "index_name", "expiry", "num_baskets", "budget", "auto_enabled", "status", "is_replay"]
     list_filter = ["date", "index_name", "status", "auto_enabled", "is_replay", "account"]
     search_fields = ["account__name", "replay_name"]
@@ -125,7 +149,7 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Control)
-class ControlAdmin(admin.ModelAdmin):
+class ControlAdmin(AuditedAdmin):
     list_display = ["__str__", "changed_at", "changed_by"]
     readonly_fields = ["changed_at", "changed_by"]
 
@@ -146,3 +170,31 @@ class ForecastAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # made by the forecast task, never typed in
+
+
+@admin.register(models.AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The trail as it was written: nobody adds, changes or deletes a row here, a
+    superuser neither."""
+
+    list_display = ["at", "actor", "address", "action", "object_type", "object_repr", "changes"]
+    list_filter = ["action", "user"]
+    search_fields = ["object_repr", "object_type", "actor"]
+    date_hierarchy = "at"
+    fields = ["at", "user", "actor", "address", "action", "object_type", "object_id", "object_repr", "before", "after"]
+    readonly_fields = fields
+
+    @admin.display(description="changes")
+    def changes(self, event: models.AuditEvent) -> str:
+        before, after = event.before or {}, event.after or {}
+        text = "; ".join(f"{name}: {before.get(name, '—')} → {after.get(name, '—')}" for name in {**before, **after})
+        return Truncator(text).chars(160)  # a created session has thirty fields: the row's page shows them all
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

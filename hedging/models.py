@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from brokers.models import BrokerAccount, Exchange, Index
 from config.dbschema import schema_table
@@ -538,3 +539,51 @@ class Forecast(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session} forecast {self.day:%Y-%m-%d}"
+
+
+class AuditEvent(models.Model):
+    """Who did what, when and from where: logins, switches, manual orders and edits of
+    schedules, accounts and sessions, from the pages, the API, the admin and the Telegram
+    bot (hedging.services.audit). Written, never edited: the admin shows it read-only."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", "login"
+        LOGIN_FAILED = "login.failed", "login failed"
+        LOGOUT = "logout", "logout"
+        GLOBAL_TOGGLE = "global.toggle", "global switch turned"
+        GLOBAL_DELETE = "global.delete", "global switch's row deleted"
+        SESSION_TOGGLE = "session.toggle", "session auto-hedge turned"
+        MANUAL_BUY = "manual.buy", "manual buy"
+        MANUAL_EXIT = "manual.exit", "manual exit"
+        SCHEDULE_CREATE = "schedule.create", "schedule row added"
+        SCHEDULE_UPDATE = "schedule.update", "schedule row changed"
+        SCHEDULE_ENABLE = "schedule.enable", "schedule row enabled"
+        SCHEDULE_DISABLE = "schedule.disable", "schedule row disabled"
+        SCHEDULE_DELETE = "schedule.delete", "schedule row deleted"
+        ACCOUNT_CREATE = "account.create", "broker account added"
+        ACCOUNT_UPDATE = "account.update", "broker account changed"
+        ACCOUNT_ENABLE = "account.enable", "broker account enabled"
+        ACCOUNT_DISABLE = "account.disable", "broker account disabled"
+        ACCOUNT_DELETE = "account.delete", "broker account deleted"
+        SESSION_CREATE = "session.create", "session created"
+        SESSION_UPDATE = "session.update", "session changed"
+        SESSION_DELETE = "session.delete", "session deleted"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.CharField(max_length=150, help_text="The username (as typed, for a failed login), or the Telegram chat.")
+    address = models.GenericIPAddressField(null=True, blank=True, help_text="The client's, as the login lockout sees it.")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    object_repr = models.CharField("object", max_length=200, blank=True)
+    before = models.JSONField(null=True, blank=True, help_text="The changed fields' values before.")
+    after = models.JSONField(null=True, blank=True, help_text="The changed fields' values after.")
+
+    class Meta:
+        db_table = schema_table("audit_events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_events_object")]
+
+    def __str__(self) -> str:
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.object_repr}".rstrip()

@@ -1,5 +1,6 @@
 """The dashboard: server-rendered pages over the services. Every page needs a login;
-every change (toggle, manual order, schedule, session) needs a staff user."""
+every change (toggle, manual order, schedule, session) needs a staff user and a recent
+password (config.logins), and goes to the audit trail."""
 
 import csv
 from datetime import timedelta
@@ -11,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -23,7 +25,7 @@ from hedging.core.decide import ActionRefused
 from hedging.forms import AnalyticsForm, ManualForm, PlanForm, ScheduleRowForm, SessionCreateForm, ToggleForm, TransactionFilterForm
 from hedging.messages import format_inr, format_lakh
 from hedging.models import DailySession, HedgeTransaction
-from hedging.services import analytics, forecast, orchestrator, runtime, scheduler, sessions, status
+from hedging.services import analytics, audit, forecast, orchestrator, runtime, scheduler, sessions, status
 from schedules.models import WEEKDAYS, StrategySchedule
 
 
@@ -144,7 +146,9 @@ def toggle(request):
         messages.error(request, f"Not toggled: {form.errors.as_text()}")
         return redirect("dashboard")
     session, enabled = form.cleaned_data["session"], form.cleaned_data["enabled"]
-    sessions.set_auto(enabled, request.user, now(), session, deliver=tasks.deliver_alert_later)
+    with transaction.atomic():
+        if sessions.set_auto(enabled, request.user, now(), session, deliver=tasks.deliver_alert_later):
+            audit.switched(audit.by(request), session, enabled)
     scope = f"{session.account} {session.index_name}" if session else "all sessions"
     messages.success(request, f"Auto-hedge {'on' if enabled else 'off'} for {scope}.")
     return redirect("dashboard")
@@ -166,6 +170,7 @@ def manual(request):
     except (OpenAlgoError, ValueError) as failure:
         messages.error(request, f"Broker: {failure}")
     else:
+        audit.ordered(audit.by(request), tx)
         messages.success(request, f"Manual {tx.action.lower()} of {tx.hedge_baskets} hedge basket(s): {tx.get_status_display().lower()}.")
     return redirect("dashboard")
 
@@ -187,7 +192,10 @@ def schedule_edit(request, pk=None):
     row = get_object_or_404(StrategySchedule, pk=pk) if pk else None
     form = ScheduleRowForm(request.POST or None, instance=row)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
+        with transaction.atomic():
+            before = audit.snapshot(StrategySchedule.objects.get(pk=pk)) if pk else None
+            saved = form.save()
+            audit.saved(audit.by(request), saved, before)
         messages.success(request, f"Schedule row {saved.name} saved.")
         return redirect("schedule")
     return render(request, "hedging/schedule_form.html", {"form": form, "row": row})
@@ -197,8 +205,11 @@ def schedule_edit(request, pk=None):
 @require_POST
 def schedule_enable(request, pk):
     row = get_object_or_404(StrategySchedule, pk=pk)
+    before = audit.snapshot(row)
     row.enabled = request.POST.get("enabled") == "on"
-    row.save(update_fields=["enabled"])
+    with transaction.atomic():
+        row.save(update_fields=["enabled"])
+        audit.saved(audit.by(request), row, before)
     messages.success(request, f"{row.name} {'enabled' if row.enabled else 'disabled'}.")
     return redirect("schedule")
 
@@ -213,7 +224,8 @@ def session_list(request):
     if request.method == "POST":
         if not request.user.is_staff:
             raise PermissionDenied("Staff only.")
-        if form.is_valid() and create_session(form, day):
+        if form.is_valid() and (created := create_session(form, day)):
+            audit.saved(audit.by(request), created, None)
             messages.success(request, "Today's session created from the defaults.")
             return redirect("sessions")
     past = DailySession.objects.exclude(date=day, is_replay=False).select_related("account").order_by("-date", "-pk")

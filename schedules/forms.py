@@ -18,6 +18,9 @@ class WeekdaysField(forms.TypedMultipleChoiceField):
             return [i for i in range(len(WEEKDAYS)) if value & (1 << i)]
         return value
 
+    def has_changed(self, initial, data):  # the admin asks, on every change, with the stored bit mask
+        return super().has_changed(self.prepare_value(initial), data)
+
     def clean(self, value):
         return sum(1 << day for day in set(super().clean(value)))
 

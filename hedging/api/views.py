@@ -1,9 +1,11 @@
 """The REST API: thin faces over the services. Reading needs an authenticated user;
 anything that can place or cancel an order, toggle auto-hedge, or change a schedule or
-session needs a staff user."""
+session needs a staff user, and goes to the audit trail. The password is not asked
+again here as on the pages: a token is not a login (docs/security.md)."""
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError as DjangoValidationError
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -20,7 +22,7 @@ from hedging.api.schema import ApiSchema, broker_down
 from hedging.core.clock import IST
 from hedging.core.decide import BUY, EXIT, ActionRefused
 from hedging.models import Control, DailySession, HedgeTransaction
-from hedging.services import analytics, forecast, orchestrator, runtime, sessions, status as status_service
+from hedging.services import analytics, audit, forecast, orchestrator, runtime, sessions, status as status_service
 from schedules.models import StrategySchedule
 
 
@@ -87,7 +89,10 @@ class ToggleView(JsonApi, APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         session = data.get("session")
-        alert = sessions.set_auto(data["enabled"], request.user, now(), session, data["reason"], tasks.deliver_alert_later)
+        with transaction.atomic():
+            alert = sessions.set_auto(data["enabled"], request.user, now(), session, data["reason"], tasks.deliver_alert_later)
+            if alert:
+                audit.switched(audit.by(request), session, data["enabled"])
         result = {
             "scope": "session" if session else "global",
             "session": session.pk if session else None,
@@ -118,6 +123,7 @@ class ManualView(JsonApi, APIView):
             raise s.serializers.ValidationError({refused.field: [str(refused)]}) from None
         except OpenAlgoError as failure:
             raise BrokerUnavailable(str(failure)) from None
+        audit.ordered(audit.by(request), tx)
         return Response(s.TransactionSerializer(tx).data, status=status.HTTP_201_CREATED)
 
 
@@ -160,11 +166,25 @@ class ScheduleList(JsonApi, generics.ListCreateAPIView):
     queryset = StrategySchedule.objects.select_related("account").order_by("account__name", "index_name", "entry_time", "name")
     pagination_class = None
 
+    @transaction.atomic
+    def perform_create(self, serializer):
+        audit.saved(audit.by(self.request), serializer.save(), None)
+
 
 class ScheduleDetail(JsonApi, generics.RetrieveUpdateDestroyAPIView):
     permission_classes = [StaffWrites]
     serializer_class = s.ScheduleSerializer
     queryset = StrategySchedule.objects.select_related("account")
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        before = audit.snapshot(serializer.instance)
+        audit.saved(audit.by(self.request), serializer.save(), before)
+
+    @transaction.atomic
+    def perform_destroy(self, instance):
+        audit.deleted(audit.by(self.request), instance, audit.snapshot(instance))
+        instance.delete()
 
 
 class SessionList(JsonApi, generics.ListCreateAPIView):
@@ -200,6 +220,7 @@ class SessionList(JsonApi, generics.ListCreateAPIView):
             )
         except DjangoValidationError as invalid:
             raise s.as_drf_error(invalid) from None
+        audit.saved(audit.by(request), session, None)
         return Response(s.SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
 

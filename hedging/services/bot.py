@@ -6,12 +6,12 @@ from __future__ import annotations
 from functools import wraps
 from html import escape
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from hedging.messages import format_inr, format_lakh, format_pct
 from hedging.models import Control, DailySession, HedgeTransaction
-from hedging.services import runtime
+from hedging.services import audit, runtime
 from hedging.services.alerts import alert
 from hedging.services.runtime import trading_mode
 
@@ -75,10 +75,14 @@ class HedgingBotHandler:
     def _switch(self, enabled: bool, chat_id: str) -> str:
         from hedging.tasks import deliver_alert_later  # the Celery face, imported late
 
-        control = Control.get()
-        control.auto_enabled = enabled
-        control.changed_by = None
-        control.save()
+        with transaction.atomic():
+            control = Control.objects.select_for_update().get(pk=Control.get().pk)
+            turned = control.auto_enabled != enabled
+            control.auto_enabled = enabled
+            control.changed_by = None
+            control.save()
+            if turned:
+                audit.switched(audit.by_chat(chat_id), None, enabled)
         state = "on" if enabled else "off"
         alert(None, "auto_hedge_toggled", "warning", f"Auto-hedge turned {state} for all accounts from Telegram chat {chat_id}",
               runtime.clock().now(), deliver_alert_later)

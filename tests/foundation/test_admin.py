@@ -57,6 +57,16 @@ def test_admin_schedule_weekdays_and_time_order(staff_client):
     assert row.weekday_names == "Mon, Wed"
 
 
+def test_admin_changes_a_schedule_rows_weekdays(staff_client):
+    row = StrategyScheduleFactory(name="P1", weekdays=0b00101)
+    form = {"account": row.account.pk, "index_name": "NIFTY", "name": "P1", "entry_time": "09:20", "exit_time": "15:15",
+            "baskets": 1, "weekdays": ["0", "2", "4"], "enabled": "on"}
+    response = staff_client.post(reverse("admin:schedules_strategyschedule_change", args=[row.pk]), form)
+    assert response.status_code == 302  # the change message compared the stored bit mask with the ticked days: a 500
+    row.refresh_from_db()
+    assert row.weekday_names == "Mon, Wed, Fri"
+
+
 def test_admin_lists_filter_and_search(staff_client):
     StrategyScheduleFactory(name="Morning straddle")
     StrategyScheduleFactory(name="Evening strangle")

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from hedging.models import Alert, Control, MarginSnapshot
+from hedging.models import Alert, AuditEvent, Control, MarginSnapshot
 from hedging.services.bot import HedgingBotHandler
 from tests.factories import DailySessionFactory
 from tests.telegram.test_bot import TRADER, running_bot
@@ -34,3 +34,8 @@ def test_status_pause_and_resume_act_on_the_real_switch(telegram_sim, settings):
     assert Control.get().auto_enabled is True
     toggles = Alert.objects.filter(kind="auto_hedge_toggled").order_by("created_at")
     assert [("off" in a.text, TRADER in a.text) for a in toggles] == [(True, True), (False, True)]
+    chat = f"Telegram chat {TRADER}"  # the audit trail's "who": there is no Django user
+    assert list(AuditEvent.objects.order_by("id").values_list("actor", "user", "action", "before", "after")) == [
+        (chat, None, "global.toggle", {"auto_enabled": True}, {"auto_enabled": False}),
+        (chat, None, "global.toggle", {"auto_enabled": False}, {"auto_enabled": True}),
+    ]
