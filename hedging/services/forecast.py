@@ -43,6 +43,8 @@ from hedging.services.sessions import session_ref
 
 UNLIMITED_CAP = Decimal("999999999999")  # the largest cap the session's column holds
 MAX_BUDGET = BUDGET_PER_BASKET * 32767  # the replay session counts budget ÷ ₹10L baskets in a small-integer column
+# Under it a day's utilisation (a few baskets of ₹4L) runs past what its percent columns hold.
+MIN_BUDGET = Decimal(10000)
 MIN_CALIBRATION_PRICE = Decimal("1")  # under ₹1 a ₹0.05 tick is 5% of the price: too coarse to read a volatility
 TRADING_DAYS_A_YEAR = 252
 ENTRY_ALERTS = ("breach_unavoidable", "cap_reached", "no_eligible_strike")  # decide keys these `prefix:NAME,NAME`
@@ -371,6 +373,8 @@ def cleaned(model: type[models.Model], name: str, raw: Any, label: str | None = 
 
 def checked_budget(raw: Any) -> Decimal:
     budget = positive(cleaned(DailySession, "budget", raw), "budget")
+    if budget < MIN_BUDGET:
+        raise ForecastError("budget", f"must be at least {messages.format_inr(MIN_BUDGET)}")
     if budget > MAX_BUDGET:
         raise ForecastError("budget", f"must be at most {messages.format_inr(MAX_BUDGET)}")
     return budget

@@ -53,6 +53,7 @@ def test_baskets_per_row(trader_api, trading_day):
         ({"entry_trigger_pct": "abc"}, "entry_trigger_pct"),
         ({"entry_target_pct": "99"}, "entry_target_pct"),  # over the trigger
         ({"budget": "0"}, "budget"),
+        ({"budget": "15.9"}, "budget"),  # its day's utilisation would not fit the percent columns (a 500 once)
         ({"baskets.P9": "2"}, "baskets.P9"),
         ({"date": "2026-13-01"}, "date"),
     ],
