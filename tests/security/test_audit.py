@@ -18,19 +18,12 @@ from schedules.models import StrategySchedule
 from tests.api.fixtures import api_client
 from tests.factories import BrokerAccountFactory, DailySessionFactory, StaffFactory, StrategyScheduleFactory
 from tests.foundation.test_admin import session_form
+from tests.security.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery staple"
 WRONG = "hunter2-not-my-password"
 PROXY, CLIENT = "10.0.0.5", "203.0.113.9"
 
-
-@pytest.fixture
-def ravi():
-    user = StaffFactory(username="ravi")
-    user.set_password(PASSWORD)
-    user.save()
-    return user
 
 
 @pytest.fixture

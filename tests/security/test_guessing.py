@@ -14,19 +14,12 @@ from rest_framework.throttling import UserRateThrottle
 
 from tests.api.fixtures import api_client
 from tests.factories import StaffFactory
+from tests.security.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery staple"
 LOGINS = ["/accounts/login/", "/admin/login/"]
 ELSEWHERE = "10.20.30.40"
 
-
-@pytest.fixture
-def ravi():
-    user = StaffFactory(username="ravi")
-    user.set_password(PASSWORD)
-    user.save()
-    return user
 
 
 def log_in(client, url, password, username="ravi", **extra):

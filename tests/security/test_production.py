@@ -17,7 +17,8 @@ import pytest
 import requests
 
 from tests.fixtures.processes import ROOT, database_url
-from tests.security.test_guessing import PASSWORD, log_in, ravi  # noqa: F401 (a fixture)
+from tests.security.conftest import PASSWORD
+from tests.security.test_guessing import log_in
 from tests.security.test_settings import SAFE, without_unsafe
 
 pytestmark = pytest.mark.django_db
@@ -81,14 +82,14 @@ def test_without_a_proxy_nobody_is_believed_to_be_on_https(tmp_path):
             assert answer.status_code == 301 and answer.headers["Location"] == f"https://127.0.0.1:{url.rsplit(':', 1)[1]}{path}"
 
 
-def test_a_made_up_client_address_does_not_escape_a_lock(client, ravi, settings):  # noqa: F811
+def test_a_made_up_client_address_does_not_escape_a_lock(client, ravi, settings):
     settings.AUTOHEDGE_PROXY_IPS = []
     for n in range(5):
         log_in(client, "/accounts/login/", f"guess-{n}", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
     assert log_in(client, "/accounts/login/", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.99").status_code == 429
 
 
-def test_behind_the_proxy_each_client_has_its_own_lock(client, ravi, settings):  # noqa: F811
+def test_behind_the_proxy_each_client_has_its_own_lock(client, ravi, settings):
     settings.AUTOHEDGE_PROXY_IPS = ["127.0.0.0/8"]
     for n in range(5):
         log_in(client, "/accounts/login/", f"guess-{n}", HTTP_X_FORWARDED_FOR="203.0.113.5")
