@@ -27,7 +27,7 @@ from brokers.models import OPTION_EXCHANGE, SPOT_EXCHANGE
 from brokers.openalgo_types import OptionChain
 from hedging.core.decide import Market
 from hedging.core.settings import HedgeSettings
-from hedging.core.strikes import OptionQuote
+from hedging.core.strikes import OptionQuote, exclusion
 from hedging.models import DailySession
 from hedging.services.monitor import broker_reads
 
@@ -137,21 +137,18 @@ def forget() -> None:
     _shared_down_until = 0.0
 
 
-def candidates(chain: OptionChain, spot: Decimal, settings: HedgeSettings) -> list[tuple[str, str, Decimal]]:
-    """(symbol, CE/PE, strike) of the OTM strikes inside the distance window, at most
-    QUOTED_PER_SIDE a side: those the list's own (older) prices put nearest the premium
-    window, the cheaper first (the constants model picks the cheapest eligible strike).
-    A list with no prices (a sandbox's) ranks them farthest first."""
-    found = []
-    for option_type in ("CE", "PE"):
-        side = []
-        for row in chain.strikes:
-            leg = row.ce if option_type == "CE" else row.pe
-            distance = row.strike - spot if option_type == "CE" else spot - row.strike
-            if leg is not None and settings.min_otm_distance <= distance <= settings.max_otm_distance:
-                side.append((_rank(leg.ask or leg.ltp, distance, settings), leg.symbol, option_type, row.strike))
-        found += [(symbol, option_type, strike) for _, symbol, option_type, strike in sorted(side)[:QUOTED_PER_SIDE]]
-    return found
+def ranked(chain: OptionChain, spot: Decimal, settings: HedgeSettings, option_type: str) -> list[tuple[str, str, Decimal]]:
+    """(symbol, CE/PE, strike) of one side's OTM strikes inside the distance window, the
+    likeliest first: those the list's own (older) prices put nearest the premium window,
+    the cheaper first (the constants model picks the cheapest eligible strike). A list
+    with no prices (a sandbox's) ranks them farthest first."""
+    side = []
+    for row in chain.strikes:
+        leg = row.ce if option_type == "CE" else row.pe
+        distance = row.strike - spot if option_type == "CE" else spot - row.strike
+        if leg is not None and settings.min_otm_distance <= distance <= settings.max_otm_distance:
+            side.append((_rank(leg.ask or leg.ltp, distance, settings), leg.symbol, option_type, row.strike))
+    return [(symbol, option_type, strike) for _, symbol, option_type, strike in sorted(side)]
 
 
 def _rank(price: Decimal | None, distance: Decimal, settings: HedgeSettings) -> tuple:
@@ -175,21 +172,33 @@ def market_view(
     spot = broker.quotes(index, SPOT_EXCHANGE[index]).ltp or reference
     if abs(spot - reference) > reference * SPOT_SLACK / 2:
         chain = strike_list(session, broker, now, settings, fresh=True)
-    wanted = candidates(chain, spot, settings)
-    # A side a call, both at once: a real OpenAlgo quotes a multiquotes' symbols one after
-    # another (~0.15 s each). Matched by symbol and exchange: it lists refused ones first.
-    calls = [
-        broker_reads.submit(broker.multiquotes, [(symbol, exchange) for symbol, side, _ in wanted if side == option_type])
-        for option_type in ("CE", "PE")
-        if any(side == option_type for _, side, _ in wanted)
-    ]
+    sides = {option_type: ranked(chain, spot, settings, option_type) for option_type in ("CE", "PE")}
+    quotes, refused = _priced(broker, exchange, {t: side[:QUOTED_PER_SIDE] for t, side in sides.items()}, shorts)
+    # The list's prices are minutes old: a side none of whose likeliest candidates is
+    # eligible now has the rest of its window priced before no strike is called eligible.
+    short_of = {
+        t: side[QUOTED_PER_SIDE:] for t, side in sides.items()
+        if not any(q.option_type == t and exclusion(q, spot, settings) is None for q in quotes)
+    }
+    if any(short_of.values()):
+        more, more_refused = _priced(broker, exchange, short_of, shorts)
+        quotes, refused = quotes + more, refused + more_refused
+    return Market(spot=spot, quotes=quotes, refused=tuple(refused))
+
+
+def _priced(
+    broker, exchange: str, wanted: dict[str, list[tuple[str, str, Decimal]]], shorts: frozenset[str]
+) -> tuple[list[OptionQuote], list[str]]:
+    """Each side's candidates quoted, a side a call, both at once: a real OpenAlgo quotes a
+    multiquotes' symbols one after another (~0.15 s each). Answers are matched by symbol
+    and exchange (it lists refused ones first); refused symbols come back by name."""
+    calls = [broker_reads.submit(broker.multiquotes, [(symbol, exchange) for symbol, _, _ in side])
+             for side in wanted.values() if side]
     by_symbol = {(q.symbol, q.exchange): q.quote for call in calls for q in call.result()}
-    return Market(
-        spot=spot,
-        quotes=[
-            OptionQuote(symbol, option_type, strike, q.bid, q.ask, q.ltp, held_short=symbol in shorts)
-            for symbol, option_type, strike in wanted
-            if (q := by_symbol.get((symbol, exchange))) is not None
-        ],
-        refused=tuple(symbol for symbol, _, _ in wanted if by_symbol.get((symbol, exchange)) is None),
-    )
+    quotes, refused = [], []
+    for symbol, option_type, strike in (candidate for side in wanted.values() for candidate in side):
+        if (q := by_symbol.get((symbol, exchange))) is None:
+            refused.append(symbol)
+        else:
+            quotes.append(OptionQuote(symbol, option_type, strike, q.bid, q.ask, q.ltp, held_short=symbol in shorts))
+    return quotes, refused
