@@ -111,29 +111,31 @@ def attach(client, dump: Path | None = None) -> Recorder:
 # --- 1. the calls ---------------------------------------------------------------------
 
 
-def show(name: str, call, describe=lambda result: ""):
+def measured(call):
+    """(result, failure, milliseconds) of one call."""
     started = time.perf_counter()
     try:
-        result = call()
-    except Exception as failure:  # noqa: BLE001 (a benchmark: report and go on)
-        ms = (time.perf_counter() - started) * 1000
+        result, failure = call(), None
+    except Exception as error:  # noqa: BLE001 (a benchmark: report and go on)
+        result, failure = None, error
+    return result, failure, (time.perf_counter() - started) * 1000
+
+
+def show(name: str, call, describe=lambda result: ""):
+    result, failure, ms = measured(call)
+    if failure is not None:
         print(f"  {name:<44} {ms:8.0f} ms  FAILED  {type(failure).__name__}: {failure}")
         return None
-    ms = (time.perf_counter() - started) * 1000
     print(f"  {name:<44} {ms:8.0f} ms  ok      {describe(result)}")
     return result
 
 
 def refused(name: str, call, describe=lambda result: result):
     """A call expected to be refused: shows which error the client made of the answer."""
-    started = time.perf_counter()
-    try:
-        result = call()
-    except Exception as failure:  # noqa: BLE001
-        ms = (time.perf_counter() - started) * 1000
+    result, failure, ms = measured(call)
+    if failure is not None:
         print(f"  {name:<44} {ms:8.0f} ms  refused {type(failure).__name__}: {failure}")
         return failure
-    ms = (time.perf_counter() - started) * 1000
     print(f"  {name:<44} {ms:8.0f} ms  NOT REFUSED: {describe(result)}")
     return result
 
