@@ -148,7 +148,7 @@ class SimBroker:
     # --- scripted activity -------------------------------------------------------
 
     def add_strategy(self, name: str, underlying: str, entry: time | datetime, exit: time | datetime,
-                     quantity_per_leg: int, product: str = "MIS") -> Strategy:
+                     quantity_per_leg: int, product: str = "NRML") -> Strategy:
         with self._lock:
             if name in self.strategies:
                 raise ValueError(f"strategy {name} already exists")

@@ -284,12 +284,15 @@ def build_simbroker(
     margin: MarginModel | None = None,
     api_key: str = "demo",
     rate_limits: bool = False,
+    product: str = "NRML",
     **options: Any,
 ) -> SimBroker:
     """The scenario's broker: its index with the scenario's spot steps and pricing, the
     constants margin model (from the scenario's margin_per_basket, else the one given;
     `margin` replaces the model outright), the other margin from base_used_margin, and
-    one strategy per schedule row with its stop-out. The clock defaults to a
+    one strategy per schedule row with its stop-out, in `product` (the account's: the
+    hedges go in the strategies' product, so the broker nets a hedge and a short at one
+    strike as one position). The clock defaults to a
     SteppedClock at 09:15 on the scenario's date. Further SimBroker options (latency,
     analyze, margin_api) pass through."""
     clock = clock or SteppedClock(scenario.at(MARKET_OPEN))
@@ -313,7 +316,7 @@ def build_simbroker(
     )
     for row in scenario.schedule:
         sim.add_strategy(row.name, scenario.index, scenario.at(row.entry), scenario.at(row.exit),
-                         row.baskets * scenario.basket_qty)
+                         row.baskets * scenario.basket_qty, product)
     for stop in scenario.stop_outs:
         sim.stop_out(stop.name, scenario.at(stop.time))
     return sim

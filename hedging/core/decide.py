@@ -55,6 +55,8 @@ class Market:
     spot: Decimal
     quotes: Sequence[OptionQuote]
     refused: tuple[str, ...] = ()  # candidates the broker gave no quote for
+    # The whole window priced now, when `quotes` are only the likeliest few candidates.
+    rest: Callable[[], Market] | None = field(default=None, compare=False)
 
     def no_strike(self, pick: NoEligibleStrike) -> str:
         refused = f"; the broker refused to quote {', '.join(self.refused)}" if self.refused else ""
@@ -194,6 +196,11 @@ def buy_decision(
 
     view = market()
     pick = choose_hedge(view.quotes, view.spot, settings, state.basket_quantity, benefit or flat_benefit(model))
+    if view.rest and isinstance(pick, HedgePick) and capped(state, settings, need, pick):
+        # The few strikes quoted were ranked by the strike list's minutes-old prices: when the
+        # cap binds, a cheaper eligible strike elsewhere in the window buys more.
+        view = view.rest()
+        pick = choose_hedge(view.quotes, view.spot, settings, state.basket_quantity, benefit or flat_benefit(model))
     if isinstance(pick, NoEligibleStrike):
         text = f"{reason}; {view.no_strike(pick)}"
         return Decision(None, text, alerts=(Alert("no_eligible_strike", "critical", text, f"no_strike:{key}"),), **common)
@@ -232,6 +239,11 @@ def buy_decision(
         alerts=tuple(alerts),
         **common,
     )
+
+
+def capped(state: TickState, settings: HedgeSettings, need: BuyNeed, pick: HedgePick) -> bool:
+    cost = pick.cost_per_basket(state.basket_quantity)
+    return affordable(need.hedge_baskets, cost, state.spent_today, settings.max_hedge_cost_per_day) < need.hedge_baskets
 
 
 def buy_legs(pick: HedgePick, quantity: int, settings: HedgeSettings) -> tuple[OrderLeg, ...]:

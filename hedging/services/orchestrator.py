@@ -24,7 +24,7 @@ from brokers.models import SPOT_EXCHANGE
 from brokers.openalgo import OpenAlgoError
 from config.reporting import redact
 from hedging.core.calendar import is_market_open
-from hedging.core.decide import EXIT, ActionRefused, Decision, HeldLeg, TickState, decide, manual_decision
+from hedging.core.decide import EXIT, ActionRefused, Decision, HeldLeg, Market, TickState, decide, manual_decision
 from hedging.core.margin import ConstantsMargin
 from hedging.models import ActiveHedge, Control, DailySession, HedgeTransaction, StrategyExecution
 from hedging.rows import Read, fetch, fetch_together
@@ -323,12 +323,12 @@ def act(session: DailySession, rows: Rows, seen: Seen, ports: Ports, now: dateti
     straddle = atm_straddle(seen.reading)
     benefit = calculator.per_strike_benefit(session, ports.broker, straddle, seen.quantity, seen.model) if straddle else None
 
-    def market():
+    def market(whole: bool = False) -> Market:
         require_lock(rows)  # a buy is due: its market is read under the lock
-        view = selector.market_view(session, ports.broker, settings, now, shorts_of(seen.reading))
+        view = selector.market_view(session, ports.broker, settings, now, shorts_of(seen.reading), whole)
         if benefit:
             benefit.ask([quote.symbol for quote in view.quotes])
-        return view
+        return view if whole else replace(view, rest=lambda: market(whole=True))
 
     decision = decide(state, settings, seen.model, market, benefit)
     if decision.action or decision.alerts:

@@ -101,6 +101,7 @@ def run_day(scenario: Scenario, session: DailySession) -> None:
         clock,
         margin_per_basket=MarginPerBasket(session.margin_unhedged, session.margin_hedged),
         api_key=REPLAY_KEY,
+        product=session.account.product,
     )
     # A host of its own: market data cached per host must not leak from one replayed day to another.
     host = f"inprocess://replay-{uuid.uuid4().hex}"

@@ -160,12 +160,14 @@ def _rank(price: Decimal | None, distance: Decimal, settings: HedgeSettings) -> 
 
 
 def market_view(
-    session: DailySession, broker, settings: HedgeSettings, now: datetime, shorts: frozenset[str] = frozenset()
+    session: DailySession, broker, settings: HedgeSettings, now: datetime, shorts: frozenset[str] = frozenset(),
+    whole: bool = False,
 ) -> Market:
     """The index spot, then live quotes of the likeliest candidates inside the distance
-    window from it, in one call. A spot that ran away from the strike list's reads the
-    list again. `shorts`: options the account is short (after the index has moved, an
-    earlier straddle's strike can sit in the hedge window)."""
+    window from it (`whole`: of every strike in it), in one call a side. A spot that ran
+    away from the strike list's reads the list again. `shorts`: options the account is
+    short (after the index has moved, an earlier straddle's strike can sit in the hedge
+    window)."""
     index, exchange = session.index_name, OPTION_EXCHANGE[session.index_name]
     chain = strike_list(session, broker, now, settings)
     reference = chain.underlying_ltp or chain.atm_strike
@@ -173,12 +175,13 @@ def market_view(
     if abs(spot - reference) > reference * SPOT_SLACK / 2:
         chain = strike_list(session, broker, now, settings, fresh=True)
     sides = {option_type: ranked(chain, spot, settings, option_type) for option_type in ("CE", "PE")}
-    quotes, refused = _priced(broker, exchange, {t: side[:QUOTED_PER_SIDE] for t, side in sides.items()}, shorts)
+    quoted = None if whole else QUOTED_PER_SIDE
+    quotes, refused = _priced(broker, exchange, {t: side[:quoted] for t, side in sides.items()}, shorts)
     # The list's prices are minutes old: a side none of whose likeliest candidates is
     # eligible now has the rest of its window priced before no strike is called eligible.
     short_of = {
         t: side[QUOTED_PER_SIDE:] for t, side in sides.items()
-        if not any(q.option_type == t and exclusion(q, spot, settings) is None for q in quotes)
+        if not whole and not any(q.option_type == t and exclusion(q, spot, settings) is None for q in quotes)
     }
     if any(short_of.values()):
         more, more_refused = _priced(broker, exchange, short_of, shorts)

@@ -120,6 +120,31 @@ def test_cap_partly_left_buys_what_it_allows():
     assert decision.expected_cost == one_basket
 
 
+def likeliest_four(whole: Market) -> Market:
+    """What the selector quotes first: four candidates a side, here the dearest eligible
+    ones (the strike list's minutes-old prices ranked them wrong), the rest on demand."""
+    dear = [q for q in whole.quotes if D(4) <= q.ask <= D(6)]
+    return Market(whole.spot, dear, rest=lambda: whole)
+
+
+def test_a_cap_too_small_for_the_quoted_strikes_buys_at_the_cheapest_eligible_in_the_window():
+    s = state(used=433000, n=1, entries=[("P2", "09:45", 2)])
+    settings = SETTINGS.with_values({"max_hedge_cost_per_day": D("2.05") * 2 * 65})
+    decision = decide(s, settings, NIFTY_0DTE, lambda: likeliest_four(chain()))
+    assert decision.action == BUY and decision.hedge_baskets == 1
+    assert {(leg.option_type, leg.strike) for leg in decision.legs} == {("CE", D(25000)), ("PE", D(23000))}
+
+
+def test_the_rest_of_the_window_is_not_priced_when_the_cap_leaves_room():
+    def refuse():
+        raise AssertionError("the rest of the window must not be priced")
+
+    view = likeliest_four(chain())
+    decision = decide(state(used=433000, n=1, entries=[("P2", "09:45", 2)]), SETTINGS, NIFTY_0DTE,
+                      lambda: Market(view.spot, view.quotes, rest=refuse))
+    assert decision.action == BUY and decision.expected_cost == D("4.05") * 2 * 65
+
+
 def test_cooldown_blocks_any_action():
     s = state(now="09:41", used=433000, n=1, entries=[("P2", "09:45", 2)], last="09:40")
     decision = decide(s, SETTINGS, NIFTY_0DTE, no_market)

@@ -35,6 +35,22 @@ def test_generated_days_draw_no_finding():
     assert not failing, "\n" + runner.summary_table(figures) + "\n\n" + runner.failures_text(verdicts, limit_days=30)
 
 
+# Days the 5,000-day run failed on, each for what the trader would have seen.
+FIXED_DAYS = {
+    750: "a hedge at a strike a later straddle sold, counted apart from that short (two products)",
+    3247: "a hedge at a strike a later straddle sold, counted apart from that short (two products)",
+    791: "the daily cap allowed a cheaper eligible strike than the four quoted, yet nothing was bought",
+    453: "no eligible strike alerted while one was eligible at live prices",
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", sorted(FIXED_DAYS))
+def test_a_day_the_long_run_failed_on_draws_no_finding(seed):
+    verdict = runner.run_day(seed)
+    assert not verdict.findings, f"{FIXED_DAYS[seed]}:\n" + runner.failures_text([verdict])
+
+
 # scenario → (buys as (HH:MM, hedge baskets), {entry: util_pct}, critical alert kinds), from samples' README
 EXPECTED = {
     "roomy-budget": ([], {"P2": 57.7}, set()),
