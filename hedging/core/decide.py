@@ -164,13 +164,27 @@ def decide(
 ) -> Decision:
     """The automatic decision of one tick. Market hours, holidays and the kill switches
     are the caller's gate; cooldown, cap and the rules are here."""
-    wait = cooldown_left(state, settings)
-    if wait:
-        return Decision(None, f"cooldown: {wait:.0f}s left")
+    reason = quiet(state, settings, model)
+    if reason:
+        return Decision(None, reason)
     need = buy_need(state, settings, model)
     if need:
         return buy_decision(state, settings, model, need, market, benefit)
-    return exit_decision(state, settings, model) or Decision(None, "no entry needs a hedge")
+    return exit_decision(state, settings, model) or Decision(None, NOTHING_DUE)
+
+
+NOTHING_DUE = "no entry needs a hedge"
+
+
+def quiet(state: TickState, settings: HedgeSettings, model: ConstantsMargin) -> str | None:
+    """Why this tick has nothing to decide, or None when a buy or an exit is due (the
+    market is read for it only then)."""
+    wait = cooldown_left(state, settings)
+    if wait:
+        return f"cooldown: {wait:.0f}s left"
+    if buy_need(state, settings, model) or exit_decision(state, settings, model):
+        return None
+    return NOTHING_DUE
 
 
 def entry_label(entries: Sequence[Entry]) -> str:

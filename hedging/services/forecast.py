@@ -455,7 +455,7 @@ def other_margin(session: DailySession, broker, margin: MarginPerBasket, quantit
         return Decimal(0)
     model = ConstantsMargin(margin.unhedged, margin.hedged)
     scheduled_open = scheduler.open_baskets(list(session.executions.all()))
-    reading = monitor.read(session, broker, quantity, model, scheduled_open, runtime.is_paper(session.account), now)
+    reading = monitor.read(session, broker, quantity, model, scheduled_open, runtime.is_paper(session.account))
     own = model.basket_margin(max(scheduled_open, reading.short_baskets), reading.hedges_held)
     return max(reading.used - own, Decimal(0))
 

@@ -114,16 +114,15 @@ def read(
     model: ConstantsMargin,
     open_baskets: int,
     paper: bool,
-    now: datetime,
     holdings: tuple[Holding, ...] | None = None,
     ahead: BrokerRead | None = None,
 ) -> MarginReading:
     """`open_baskets`: the schedule's count, used for the paper adjustment; a paper
     hedge is not in the broker's margin, so its saving is taken off here. `holdings`:
     our open hedges as read already, else read here. `ahead`: the broker read already
-    asked for."""
+    asked for. Writes nothing: a session with no baseline yet is read as if this
+    reading were its baseline (the day's first reading keeps it)."""
     funds, positions = (ahead or BrokerRead(broker)).result()
-    capture_baseline(session, funds.utilised_debits, now)
     if holdings is None:
         holdings = our_holdings(session)
     if not paper:  # trust what the broker holds over what we recorded
@@ -135,7 +134,8 @@ def read(
         )
     split = split_positions(session, positions, {h.symbol for h in holdings})
     hedges = hedge_baskets(holdings, basket_quantity)
-    used = funds.utilised_debits - (session.baseline_margin or Decimal(0)) - session.excluded_margin
+    baseline = funds.utilised_debits if session.baseline_margin is None else session.baseline_margin
+    used = funds.utilised_debits - baseline - session.excluded_margin
     if paper and hedges:
         n = max(open_baskets, short_baskets(split["shorts"], basket_quantity))
         used -= model.basket_margin(n, 0) - model.basket_margin(n, hedges)

@@ -6,7 +6,10 @@ is committed: inline (replay) or through the buy/exit task (live, paper, demo).
 
 The minute's fan-out first glances at each session, on rows read for its whole batch,
 with no lock: most minutes of most sessions have nothing to write or do, and end there.
-A glance that finds something hands the session to the locked tick, which reads again.
+A tick is a read (`look`, which writes nothing) and then, under the lock only, its
+writes (`record`) and its decision (`act`): a glance runs the read and the core's
+`quiet` and stops, so no write is reachable from it. A glance that finds something to
+write or do hands the session to the locked tick, which reads again.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from brokers.models import SPOT_EXCHANGE
 from brokers.openalgo import OpenAlgoError
 from config.reporting import redact
 from hedging.core.calendar import is_market_open
-from hedging.core.decide import EXIT, ActionRefused, Decision, HeldLeg, Market, TickState, decide, manual_decision
+from hedging.core.decide import EXIT, ActionRefused, Alert, Decision, HeldLeg, Market, TickState, decide, manual_decision, quiet
 from hedging.core.margin import ConstantsMargin
 from hedging.models import ActiveHedge, Control, DailySession, HedgeTransaction, StrategyExecution
 from hedging.rows import Read, fetch, fetch_together
@@ -50,24 +53,13 @@ BUSY = "busy or not active"
 
 @dataclass(frozen=True)
 class Rows:
-    """A session's rows a tick works on. `locked`: read under the session's row lock, so
-    the tick may act on them; otherwise read for a glance, which acts on nothing, with
-    its broker read asked for `ahead` beside the rest of its batch's."""
+    """A session's rows a tick works on; for a glance, with its broker read asked for
+    `ahead` beside the rest of its batch's."""
 
     executions: list[StrategyExecution]
     transactions: list[HedgeTransaction]
     hedges: list[ActiveHedge]  # open ones
-    locked: bool
     ahead: monitor.BrokerRead | None = None
-
-
-class NeedsLock(Exception):
-    """A glance found something to write or to do."""
-
-
-def require_lock(rows: Rows) -> None:
-    if not rows.locked:
-        raise NeedsLock
 
 
 def tick(
@@ -137,19 +129,26 @@ def note_ticks(outcomes: list[TickOutcome]) -> None:
 
 
 def glance(session: DailySession, rows: Rows, ports: Ports, now: datetime) -> TickOutcome | None:
-    """The tick of a session with nothing to write or to do (alerts of a broker outage or
-    of missing margin constants aside: their dedupe keys keep them single), taken without
-    the lock. None when it finds something: its rows may be a moment old, so the locked
-    tick reads again."""
-    if session.status != DailySession.Status.ACTIVE:
+    """The tick of a session with nothing to write or to do, taken without the lock: a
+    read and the core's `quiet`. None when it finds something: its rows may be a moment
+    old, so the locked tick reads again. (An outage's or missing constants' alert is
+    raised from here too: its dedupe key keeps it single.)"""
+    if session.status != DailySession.Status.ACTIVE or first_reading(session, rows):
         return None
     try:
-        return replace(run(session, rows, ports, now, snapshot=False), at=now)
-    except NeedsLock:
-        return None
+        seen = look(session, rows, ports, now)
+        if isinstance(seen, Stop):
+            return replace(stop(session, seen, ports, now), at=now)
+        if seen.writes or executor.in_flight(rows.transactions):
+            return None
+        if not session.auto_enabled:
+            return TickOutcome(session.pk, AUTO_OFF, at=now)
+        settings = calculator.session_settings(session)
+        reason = quiet(tick_state(session, seen, rows.transactions, now, settings, ports.broker, ahead=rows.ahead), settings, seen.model)
     except Exception:  # the locked tick tries again, and says so if it fails too
         log.warning("glance at session %s failed", session.pk, exc_info=True)
         return None
+    return TickOutcome(session.pk, reason, at=now) if reason else None
 
 
 def observe(session_id: int, ports: Ports) -> str:
@@ -160,12 +159,12 @@ def observe(session_id: int, ports: Ports) -> str:
         if session is None:
             return BUSY
         rows = rows_of(session, refresh=True)
-        seen = look(session, rows, ports, now, snapshot=True)
-        if isinstance(seen, Seen) and not ports.paper:  # paper hedges are nowhere but in the books
+        seen = recorded(session, look(session, rows, ports, now), ports, now, snapshot=True)
+        if isinstance(seen, Stop):
+            return stop(session, seen, ports, now).note
+        if not ports.paper:  # paper hedges are nowhere but in the books
             reconcile.gone_hedges(session, rows.hedges, seen.reading, ports, now)
             reconcile.late_fills(session, ports, now)
-    if isinstance(seen, TickOutcome):
-        return seen.note
     try:
         selector.warm(session, ports.broker, now, calculator.session_settings(session))
     except OpenAlgoError as failure:
@@ -189,14 +188,14 @@ def rows_of(session: DailySession, refresh: bool) -> Rows:
     executions, transactions, hedges = fetch_together(*reads_of([session.pk]))
     if not executions and not refresh:
         return rows_of(session, refresh=True)
-    return Rows(scheduler.of_session(executions, session), transactions, hedges, locked=True)
+    return Rows(scheduler.of_session(executions, session), transactions, hedges)
 
 
 def glance_rows(sessions: list[DailySession], brokers: dict[int, object], now: datetime) -> dict[int, Rows]:
     """A batch's rows for its glances, in one round trip, and the broker reads of those
     that will read the broker, all on the wire at once: the batch waits for one broker
     round trip, not one a session (tens of milliseconds each from a real OpenAlgo)."""
-    rows = {session.pk: Rows([], [], [], locked=False) for session in sessions}
+    rows = {session.pk: Rows([], [], []) for session in sessions}
     executions, transactions, hedges = fetch_together(*reads_of(list(rows)))
     for name, found in (("executions", executions), ("transactions", transactions), ("hedges", hedges)):
         for row in found:
@@ -242,41 +241,109 @@ def dispatch(tx_id: int, ports: Ports, tick_started: float | None) -> None:
         executor.execute(tx_id, ports, tick_started)
 
 
+AUTO_OFF = "auto-hedge off for this session"
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A tick that ends at its read (market closed, no margin constants, broker
+    unreachable), with the alert it raises."""
+
+    note: str
+    alert: Alert | None = None
+    failed: bool = False
+
+
 @dataclass(frozen=True)
 class Seen:
+    """What a tick read, and the writes it found due (the locked tick's to make)."""
+
     reading: monitor.MarginReading
     quantity: int
     model: ConstantsMargin
     executions: list[StrategyExecution]
+    exits: list[StrategyExecution]  # planned exits now due
+    entries: list[StrategyExecution]  # entries now due
+    first: bool  # the day's first reading: lot size, freeze quantity and baseline to keep
+    short_of_schedule: bool  # fewer short baskets than the schedule has open: a stop-out?
+    sandbox_changed: bool
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.first or self.exits or self.entries or self.short_of_schedule or self.sandbox_changed)
 
 
-def look(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapshot: bool) -> Seen | TickOutcome:
-    """Alerts here are written from a glance too: their dedupe keys keep them single."""
+def look(session: DailySession, rows: Rows, ports: Ports, now: datetime) -> Seen | Stop:
+    """The tick's read: the broker's margin and positions, and what is due. Writes nothing."""
     if not is_market_open(now, calculator.holidays(session.index_name)):
-        return TickOutcome(session.pk, "market closed")
+        return Stop("market closed")
     try:
         model = calculator.margin_model(session)
     except calculator.UnknownMarginConstants as refused:
-        alert(session, "no_margin_constants", "critical", str(refused), now, ports.deliver_alert, dedupe_key="constants")
-        return TickOutcome(session.pk, str(refused))
-    if first_reading(session, rows):
-        require_lock(rows)
+        return Stop(str(refused), Alert("no_margin_constants", "critical", str(refused), "constants"))
+    executions, first = rows.executions, first_reading(session, rows)
+    exits, entries = scheduler.exits_due(executions, now), scheduler.due_entries(executions, now)
+    open_after = scheduler.open_baskets(executions) - baskets(exits) + baskets(entries)
     try:
         quantity = basket_quantity(session, ports.broker)
-        reading = read_and_advance(session, rows, ports, model, quantity, now)
+        reading = monitor.read(session, ports.broker, quantity, model, open_after, ports.paper,
+                               holdings=monitor.holdings_of(rows.hedges), ahead=rows.ahead)
     except OpenAlgoError as failure:
-        return broker_outage(session, f"broker unreachable: {failure}", ports, now)
-    if reading.sandbox != session.sandbox and not ports.paper:
-        mark_sandbox(session, rows, reading.sandbox, ports, now)
+        return outage(f"broker unreachable: {failure}", now)
+    return Seen(reading, quantity, model, executions, exits, entries, first,
+                short_of_schedule=reading.short_baskets < open_after,
+                sandbox_changed=reading.sandbox != session.sandbox and not ports.paper)
+
+
+def baskets(executions: list[StrategyExecution]) -> int:
+    return sum(e.baskets for e in executions)
+
+
+def outage(note: str, now: datetime) -> Stop:
+    """One alert per quarter hour of an outage, not one a minute."""
+    text = note[0].upper() + note[1:]
+    return Stop(note, Alert("broker_unreachable", "critical", text, f"broker:{now:%H}:{now.minute // 15}"), failed=True)
+
+
+def stop(session: DailySession, seen: Stop, ports: Ports, now: datetime) -> TickOutcome:
+    if seen.alert:
+        raise_alert(session, seen.alert, now, ports.deliver_alert)
+    return TickOutcome(session.pk, seen.note, failed=seen.failed)
+
+
+def record(session: DailySession, seen: Seen, ports: Ports, now: datetime, snapshot: bool) -> None:
+    """The read's writes, under the session's lock: the day's first reading kept, planned
+    exits closed, due entries entered (with the utilisation just after them), early
+    stop-outs found in the order book, the sandbox noted, the minute's snapshot."""
+    reading, executions = seen.reading, seen.executions
+    if seen.first:
+        session.save(update_fields=["lot_size", "freeze_qty"])
+        monitor.capture_baseline(session, reading.broker_used, now)
+    scheduler.close(seen.exits, StrategyExecution.Status.EXITED, now)
+    for execution in seen.entries:
+        confirmed = reading.short_baskets >= scheduler.open_baskets(executions) + execution.baskets
+        scheduler.mark_entered(execution, reading.used, reading.utilisation_pct.quantize(Decimal("0.01")), confirmed)
+    if seen.short_of_schedule:
+        detect_stop_outs(executions, ports.broker, now)
+    if seen.sandbox_changed:
+        mark_sandbox(session, reading.sandbox, ports, now)
     if snapshot:
-        monitor.snapshot(session, reading, now, scheduler.open_baskets(rows.executions))
-    return Seen(reading, quantity, model, rows.executions)
+        monitor.snapshot(session, reading, now, scheduler.open_baskets(executions))
 
 
-def mark_sandbox(session: DailySession, rows: Rows, sandbox: bool, ports: Ports, now: datetime) -> None:
+def recorded(session: DailySession, seen: Seen | Stop, ports: Ports, now: datetime, snapshot: bool) -> Seen | Stop:
+    if isinstance(seen, Stop):
+        return seen
+    try:
+        record(session, seen, ports, now, snapshot)
+    except OpenAlgoError as failure:  # the order book, looking for a stop-out
+        return outage(f"broker unreachable: {failure}", now)
+    return seen
+
+
+def mark_sandbox(session: DailySession, sandbox: bool, ports: Ports, now: datetime) -> None:
     """A live account whose OpenAlgo answers from its sandbox trades nothing real: said
     once, on every surface."""
-    require_lock(rows)
     session.sandbox = sandbox
     session.save(update_fields=["sandbox"])
     if sandbox:
@@ -286,24 +353,16 @@ def mark_sandbox(session: DailySession, rows: Rows, sandbox: bool, ports: Ports,
               "utilisation is not the broker's.", now, ports.deliver_alert, dedupe_key="sandbox")
 
 
-def broker_outage(session: DailySession, note: str, ports: Ports, now: datetime) -> TickOutcome:
-    """One alert per quarter hour of an outage, not one a minute."""
-    alert(session, "broker_unreachable", "critical", note[0].upper() + note[1:], now, ports.deliver_alert,
-          dedupe_key=f"broker:{now:%H}:{now.minute // 15}")
-    return TickOutcome(session.pk, note, failed=True)
-
-
 def run(session: DailySession, rows: Rows, ports: Ports, now: datetime, snapshot: bool) -> TickOutcome:
-    seen = look(session, rows, ports, now, snapshot)
-    if isinstance(seen, TickOutcome):
-        return seen
-    if not rows.locked:  # a glance writes nothing: a failure is the locked tick's to tell
-        return act(session, rows, seen, ports, now)
+    """The locked tick: read, write what the read found, decide."""
+    seen = recorded(session, look(session, rows, ports, now), ports, now, snapshot)
+    if isinstance(seen, Stop):
+        return stop(session, seen, ports, now)
     try:
         with transaction.atomic():  # a failure deciding keeps the reading's writes: baseline, lot size, entries
             return act(session, rows, seen, ports, now)
     except OpenAlgoError as failure:  # the market read for a buy
-        return broker_outage(session, f"broker unreachable while pricing a hedge buy: {failure}", ports, now)
+        return stop(session, outage(f"broker unreachable while pricing a hedge buy: {failure}", now), ports, now)
     except Exception as failure:
         return tick_failed(session, failure, ports, now)
 
@@ -312,29 +371,25 @@ def act(session: DailySession, rows: Rows, seen: Seen, ports: Ports, now: dateti
     """Decide on what `look` saw, and write the decision."""
     transactions = rows.transactions
     flight = executor.in_flight(transactions)
-    if flight:
-        require_lock(rows)  # it is dispatched again
+    if flight:  # it is dispatched again
         return TickOutcome(session.pk, f"transaction {flight.pk} in flight", transaction_id=flight.pk)
     if not session.auto_enabled:
-        return TickOutcome(session.pk, "auto-hedge off for this session")
+        return TickOutcome(session.pk, AUTO_OFF)
 
     settings = calculator.session_settings(session)
-    state = tick_state(session, seen, transactions, now, settings, ports.broker, ahead=rows.ahead)
+    state = tick_state(session, seen, transactions, now, settings, ports.broker)
     straddle = atm_straddle(seen.reading)
     benefit = calculator.per_strike_benefit(session, ports.broker, straddle, seen.quantity, seen.model) if straddle else None
 
     def market(whole: bool = False) -> Market:
-        require_lock(rows)  # a buy is due: its market is read under the lock
         view = selector.market_view(session, ports.broker, settings, now, shorts_of(seen.reading), whole)
         if benefit:
             benefit.ask([quote.symbol for quote in view.quotes])
         return view if whole else replace(view, rest=lambda: market(whole=True))
 
     decision = decide(state, settings, seen.model, market, benefit)
-    if decision.action or decision.alerts:
-        require_lock(rows)
-        if not Control.get().auto_enabled:
-            return TickOutcome(session.pk, "auto-hedge off (global kill switch)")
+    if (decision.action or decision.alerts) and not Control.get().auto_enabled:
+        return TickOutcome(session.pk, "auto-hedge off (global kill switch)")
     if benefit and benefit.unsupported:
         alert(session, "margin_unsupported", "warning",
               f"The broker has no margin call ({benefit.unsupported}): hedge strikes are chosen by the margin constants.",
@@ -351,8 +406,9 @@ def act(session: DailySession, rows: Rows, seen: Seen, ports: Ports, now: dateti
 
 
 def basket_quantity(session: DailySession, broker) -> int:
-    """One leg of one basket: lots per basket × the lot size, read from the broker once
-    with the freeze quantity (the most units one order may carry)."""
+    """One leg of one basket: lots per basket × the lot size. A session with none yet
+    has it read from the broker with the freeze quantity (the most units one order may
+    carry); the day's first reading keeps both."""
     if not session.lot_size or session.freeze_qty is None:
         symbol = broker.option_symbol(
             underlying=session.index_name,
@@ -363,28 +419,7 @@ def basket_quantity(session: DailySession, broker) -> int:
         )
         session.lot_size = session.lot_size or symbol.lotsize
         session.freeze_qty = symbol.freeze_qty or 0
-        session.save(update_fields=["lot_size", "freeze_qty"])
     return session.lots_per_basket * session.lot_size
-
-
-def read_and_advance(session: DailySession, rows: Rows, ports: Ports, model, quantity: int, now: datetime) -> monitor.MarginReading:
-    """Read the broker, then move the day's executions: planned exits, due entries
-    entered (with the utilisation just after them), early stop-outs."""
-    executions = rows.executions
-    exits, due = scheduler.exits_due(executions, now), scheduler.due_entries(executions, now)
-    if exits or due:
-        require_lock(rows)
-    scheduler.close(exits, StrategyExecution.Status.EXITED, now)
-    was_open = scheduler.open_baskets(executions)
-    reading = monitor.read(session, ports.broker, quantity, model, was_open + sum(e.baskets for e in due), ports.paper, now,
-                           holdings=monitor.holdings_of(rows.hedges), ahead=rows.ahead)
-    for execution in due:
-        confirmed = reading.short_baskets >= scheduler.open_baskets(executions) + execution.baskets
-        scheduler.mark_entered(execution, reading.used, reading.utilisation_pct.quantize(Decimal("0.01")), confirmed)
-    if reading.short_baskets < scheduler.open_baskets(executions):
-        require_lock(rows)  # a stop-out to look for in the order book
-        detect_stop_outs(executions, ports.broker, now)
-    return reading
 
 
 def detect_stop_outs(executions: list[StrategyExecution], broker, now: datetime) -> None:
@@ -461,8 +496,8 @@ def manual(
         if existing:
             return existing
         rows = rows_of(session, refresh=False)
-        seen = look(session, rows, ports, now, snapshot=False)
-        if isinstance(seen, TickOutcome):
+        seen = recorded(session, look(session, rows, ports, now), ports, now, snapshot=False)
+        if isinstance(seen, Stop):
             raise ActionRefused("non_field_errors", seen.note)
         transactions = rows.transactions
         if executor.in_flight(transactions):

@@ -205,7 +205,7 @@ def read_broker(
             reading = None
         else:
             quantity = orchestrator.basket_quantity(session, ports.broker)
-            reading = monitor.read(session, ports.broker, quantity, model, entered, ports.paper, now)
+            reading = monitor.read(session, ports.broker, quantity, model, entered, ports.paper)
     except (OpenAlgoError, ValueError) as failure:
         return None, BrokerHealth(False, str(failure))
     return reading, BrokerHealth(True, latency_ms=round((time.monotonic() - started) * 1000, 1))
