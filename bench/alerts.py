@@ -66,7 +66,7 @@ def bench_hedge_to_telegram(actions: int) -> list[tuple[str, str]]:
     worker = start_worker(env, 2, "alerts")
     latencies, failures = [], 0
     try:
-        tasks.lookahead.app.connection_for_write().ensure_connection(max_retries=3)
+        tasks.lookahead_batch.app.connection_for_write().ensure_connection(max_retries=3)
         time.sleep(3)  # the worker's start-up
         DailySession.objects.filter(account__name="bench-alerts").delete()  # a previous run's, in a database kept
         BrokerAccount.objects.filter(name="bench-alerts").delete()
@@ -77,7 +77,7 @@ def bench_hedge_to_telegram(actions: int) -> list[tuple[str, str]]:
                 time.sleep(max(0.0, bot.sim.sent_to(CHAT)[-1].time + PER_CHAT_GAP - time.time()))
             sim.reset()
             session = fresh_session(account, scenario)
-            tasks.lookahead.delay(session.pk, time.time())
+            tasks.lookahead_batch.delay([session.pk], time.time())
             messages = bot.sim.wait_for_messages(CHAT, received + 1, timeout=15)  # no polling: it would compete for the cores
             tx = HedgeTransaction.objects.filter(session=session, status="filled").first()
             if len(messages) <= received or tx is None or "Hedge bought" not in messages[received].text:

@@ -116,7 +116,7 @@ def bench_tick_to_order(ticks: int, broker_profile: str = "off") -> list[tuple[s
     worker = start_worker(env, 2, "latency")
     latencies, failures = [], 0
     try:
-        tasks.lookahead.app.connection_for_write().ensure_connection(max_retries=3)
+        tasks.lookahead_batch.app.connection_for_write().ensure_connection(max_retries=3)
         time.sleep(3)  # the worker's start-up
         # One account, as in production (its broker client and connections stay warm);
         # a fresh session of it each time, on a reset broker.
@@ -127,7 +127,7 @@ def bench_tick_to_order(ticks: int, broker_profile: str = "off") -> list[tuple[s
             arrived.clear()
             session = fresh_session(account, scenario)
             started = time.time()
-            tasks.lookahead.delay(session.pk, started)
+            tasks.lookahead_batch.delay([session.pk], started)
             arrived.wait(20)  # no polling while the tick runs: it would compete for the cores
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and not HedgeTransaction.objects.filter(session=session, status="filled").exists():

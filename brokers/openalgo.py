@@ -25,9 +25,7 @@ import json
 import logging
 import os
 import re
-import threading
 import time
-from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -62,6 +60,8 @@ from brokers.openalgo_types import (
     positions_from_api,
     trades_from_api,
 )
+from brokers import ratelimit
+from brokers.ratelimit import RateLimiter
 from config.reporting import protect_secret
 
 log = logging.getLogger(__name__)
@@ -361,49 +361,14 @@ class InProcessTransport:
 # --- rate limit and retries ---------------------------------------------------------
 
 
-class RateLimiter:
-    """Keeps calls under OpenAlgo's per-endpoint limits (moving window) by waiting.
-    Thread-safe; shared by the clients of one host. The window carries a little slack
-    for network jitter between our clock and the server's."""
-
-    def __init__(
-        self,
-        order_limit: int = 10,
-        other_limit: int = 50,
-        window: float = 1.1,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        self._order_limit = order_limit
-        self._other_limit = other_limit
-        self._window = window
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._sent: defaultdict[str, deque[float]] = defaultdict(deque)
-
-    def acquire(self, endpoint: str) -> None:
-        limit = self._order_limit if endpoint in ORDER_ENDPOINTS else self._other_limit
-        while True:
-            with self._lock:
-                now = self._clock()
-                sent = self._sent[endpoint]
-                while sent and sent[0] <= now - self._window:
-                    sent.popleft()
-                if len(sent) < limit:
-                    sent.append(now)
-                    return
-                wait = sent[0] + self._window - now
-            self._sleep(wait)
+# OpenAlgo's defaults: per endpoint and client IP, a moving second.
+ORDER_LIMIT, OTHER_LIMIT = 10, 50
 
 
-_shared_limiters: dict[str, RateLimiter] = {}
-_shared_lock = threading.Lock()
-
-
-def _limiter_for(host: str) -> RateLimiter:
-    with _shared_lock:
-        return _shared_limiters.setdefault(host, RateLimiter())
+def openalgo_limiter(host: str, storage: str = "memory://") -> RateLimiter:
+    """The limiter of every client of `host` in this process; with a Redis `storage`,
+    counted with every other process's too."""
+    return ratelimit.shared(host.rstrip("/"), dict.fromkeys(ORDER_ENDPOINTS, ORDER_LIMIT), OTHER_LIMIT, storage)
 
 
 @dataclass(frozen=True)
@@ -470,7 +435,7 @@ class OpenAlgoClient:
         if isinstance(rate_limit, RateLimiter):
             self._limiter = rate_limit
         else:
-            self._limiter = _limiter_for(self.host) if rate_limit else None
+            self._limiter = openalgo_limiter(self.host) if rate_limit else None
         self._retry = retry
         self._chain_timeout = option_chain_read_timeout
         self._sleep = sleep
@@ -479,7 +444,8 @@ class OpenAlgoClient:
     @classmethod
     def for_account(cls, account: OpenAlgoAccount, **options: Any) -> OpenAlgoClient:
         """A client for a `BrokerAccount` (or any object with `.host` and `.api_key()`),
-        with the timeouts from settings OPENALGO_TIMEOUT_CONNECT / _READ."""
+        with the timeouts from settings OPENALGO_TIMEOUT_CONNECT / _READ, its calls
+        counted against the host's limits with every process's (AUTOHEDGE_RATE_LIMIT_STORAGE)."""
         from django.conf import settings
 
         api_key = account.api_key()
@@ -487,6 +453,7 @@ class OpenAlgoClient:
             source = getattr(account, "api_key_env", "the account's variable")
             raise ValueError(f"No OpenAlgo API key: environment variable {source} is empty or unset")
         timeout = (float(settings.OPENALGO_TIMEOUT_CONNECT), float(settings.OPENALGO_TIMEOUT_READ))
+        options.setdefault("rate_limit", openalgo_limiter(account.host, settings.AUTOHEDGE_RATE_LIMIT_STORAGE))
         return cls(account.host, api_key, timeout=timeout, **options)
 
     def __repr__(self) -> str:

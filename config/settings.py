@@ -208,6 +208,9 @@ SPECTACULAR_SETTINGS = {"TITLE": "Auto-Hedge API", "VERSION": "1.0.0"}
 # Celery on Redis; beat reads its entries from the database (django-celery-beat).
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+# Where calls to each OpenAlgo host are counted against its limits: shared by every
+# process through Redis ("memory://": each process alone).
+AUTOHEDGE_RATE_LIMIT_STORAGE = os.environ.get("AUTOHEDGE_RATE_LIMIT_STORAGE", REDIS_URL)
 # "market": what a worker's processes share of market data (the option chain's strike
 # list); short timeouts, as the services fall back to the broker without it.
 CACHES = {

@@ -74,27 +74,16 @@ def each_session(sessions: list[DailySession], work: Callable[[DailySession], T]
     return done
 
 
-@shared_task(name="hedging.lookahead")
-def lookahead(session_id: int, tick_started: float | None = None) -> str:
-    session = DailySession.objects.select_related("account").get(pk=session_id)
-    outcome = tick_session(session, tick_ports(session), tick_started)
-    orchestrator.note_ticks([outcome])
-    return outcome.note
-
-
 def tick_ports(session: DailySession):
     ports = runtime.ports_for(session.account)
     ports.dispatch = partial(execute_here, ports, session)
     return ports
 
 
-def tick_session(
-    session: DailySession, ports, tick_started: float | None, rows: orchestrator.Rows | None = None
-) -> orchestrator.TickOutcome:
-    """The caller notes the tick, after its order has left: off its path. With `rows`,
-    the session is glanced at first."""
-    glanced = (session, rows) if rows is not None else None
-    return orchestrator.tick(session.pk, ports, tick_started or time.time(), snapshot=False, glanced=glanced)
+def tick_session(session: DailySession, ports, tick_started: float | None, rows: orchestrator.Rows) -> orchestrator.TickOutcome:
+    """The session glanced at first, on its batch's rows. The caller notes the tick,
+    after its order has left: off its path."""
+    return orchestrator.tick(session.pk, ports, tick_started or time.time(), snapshot=False, glanced=(session, rows))
 
 
 def execute_here(ports, session: DailySession, tx_id: int, tick_started: float | None) -> None:

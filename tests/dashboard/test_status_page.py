@@ -38,9 +38,9 @@ def test_the_panel_shows_live_figures(staff_client, trading_day, simbroker):
 
 
 def test_the_panel_shows_what_the_last_tick_did_and_why(staff_client, trading_day, simbroker, celery_eager):
-    from hedging.tasks import lookahead
+    from hedging.tasks import lookahead_batch
 
-    lookahead(trading_day.pk)  # the minute's tick, as the worker runs it: it buys before P2
+    lookahead_batch([trading_day.pk])  # the minute's tick, as the worker runs it: it buys before P2
     trading_day.refresh_from_db()
     assert trading_day.transactions.get().status == "filled"
     page = text(staff_client.get("/"))

@@ -26,7 +26,7 @@ def restart(workers) -> None:
 def finish_after_restart(day, workers, session) -> None:
     """The next tick on the new worker: the decision in flight is dispatched again and
     settles, and the trader is told."""
-    enqueue(tasks.lookahead, session.pk)
+    enqueue(tasks.lookahead_batch, [session.pk])
     workers.until(lambda: settled(session) and Alert.objects.filter(session=session).exists(),
                   "the transaction to settle and be announced")
     assert_bought_once(day, session)
@@ -44,7 +44,7 @@ def test_a_worker_killed_while_placing_leaves_one_order_per_leg(day, workers, pl
         if held_leg == "PE":
             day.post("faults", {"endpoint": "placeorder", "kind": "latency", "ms": 0})  # lets the CE leg pass
         day.post("faults", {"endpoint": "placeorder", "kind": "hold", "placed": placed})
-        enqueue(tasks.lookahead, session.pk)
+        enqueue(tasks.lookahead_batch, [session.pk])
         workers.until(lambda: day.get("faults")["held"], "a held placement")
         dropped = day.get("faults")["dropped"]
         workers.kill()
@@ -100,7 +100,7 @@ def kill_at_the_pause(workers, session) -> None:
     ends with it, as PostgreSQL finds when it next talks to the dead client, so the
     write it was making is rolled back. A new worker is started."""
     sql("SELECT pg_advisory_lock(%s)", PAUSE_KEY)
-    enqueue(tasks.lookahead, session.pk)
+    enqueue(tasks.lookahead_batch, [session.pk])
     backend = workers.until(backend_at_the_pause, "the worker at the paused write")
     workers.kill()
     sql("SELECT pg_terminate_backend(%s)", backend)
@@ -132,6 +132,6 @@ def test_a_worker_killed_after_the_fills_are_recorded_before_the_alert(day, work
         for _ in range(5):
             session = day.fresh_session()
             kill_at_the_pause(workers, session)
-            [tick] = enqueue(tasks.lookahead, session.pk)
+            [tick] = enqueue(tasks.lookahead_batch, [session.pk])
             workers.until(lambda: f"{tick}] succeeded" in workers.log() and settled(session), "the next tick")
             assert_bought_once(day, session)

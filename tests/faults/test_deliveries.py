@@ -43,6 +43,6 @@ def test_one_buy_delivered_a_hundred_times_to_two_workers_places_one_order_per_l
 def test_racing_lookahead_ticks_on_real_workers_make_one_decision(day, workers):
     session = day.fresh_session()
     two_busy_workers(workers)
-    enqueue(tasks.lookahead, session.pk, times=40)
+    enqueue(tasks.lookahead_batch, [session.pk], times=40)
     workers.until(lambda: settled(session) and drained(), "the racing ticks", timeout=60, name="one")
     assert_bought_once(day, session)

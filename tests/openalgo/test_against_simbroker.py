@@ -13,10 +13,10 @@ from brokers.openalgo import (
     OrderNotFound,
     OrderPendingApproval,
     RateLimited,
-    RateLimiter,
     ValidationRejected,
 )
 from brokers.openalgo_types import MarginLeg, Placement
+from brokers.ratelimit import RateLimiter
 from brokers.simbroker import SimulatedTimeout, build_demo_simbroker
 from hedging.core.clock import MARKET_OPEN, SteppedClock, at
 
@@ -218,5 +218,5 @@ def test_own_rate_limit_keeps_under_the_simulators_limiter():
         burst(OpenAlgoClient("http://sim", sim.api_key, transport=transport, rate_limit=False), "raw")
     assert len(sim.order_log) == 10
     sim.reset()
-    burst(OpenAlgoClient("http://sim", sim.api_key, transport=transport, rate_limit=RateLimiter()), "guarded")
+    burst(OpenAlgoClient("http://sim", sim.api_key, transport=transport, rate_limit=RateLimiter("http://sim", {"placeorder": 10}, 50)), "guarded")
     assert len(sim.order_log) == 11

@@ -1,120 +1,123 @@
-"""The client keeps itself under OpenAlgo's per-endpoint limits by waiting."""
+"""The client keeps itself under OpenAlgo's per-endpoint limits by waiting, counted in
+Redis with every other process that calls the same host."""
 
 import threading
+import time
+import uuid
 from decimal import Decimal
 
-import pytest
 import responses
 
-from brokers.openalgo import OpenAlgoClient, RateLimiter
+from brokers.openalgo import OpenAlgoClient, openalgo_limiter
+from brokers.ratelimit import RateLimiter
+from tests.fixtures.processes import CELERY_REDIS_URL
 
-HOST = "http://openalgo.test"
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+LIMITS = {"placeorder": 10}
 
 
-@pytest.fixture
-def clock():
-    return FakeClock()
+class Sleeps(list):
+    """Records each wait, and waits."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+        time.sleep(seconds)
 
 
-@pytest.fixture
-def limiter(clock):
-    return RateLimiter(window=1.0, clock=clock, sleep=clock.sleep)
+def limiter(host: str, storage: str = "memory://", sleep=None) -> RateLimiter:
+    return RateLimiter(host, LIMITS, default=50, storage=storage, sleep=sleep if sleep is not None else Sleeps())
 
 
-def test_order_endpoints_wait_after_ten_in_a_window(limiter, clock):
+def host() -> str:
+    return f"http://{uuid.uuid4().hex}.test"
+
+
+def test_the_eleventh_order_in_a_second_waits_for_the_window():
+    sleeps = Sleeps()
+    orders = limiter(host(), sleep=sleeps)
+    started = time.monotonic()
+    for _ in range(11):
+        orders.acquire("placeorder")
+    assert sleeps and 0.8 < time.monotonic() - started < 1.5
+
+
+def test_fifty_quotes_go_at_once_and_endpoints_count_apart():
+    sleeps = Sleeps()
+    calls = limiter(host(), sleep=sleeps)
     for _ in range(10):
-        limiter.acquire("placeorder")
-    assert clock.sleeps == []
-    limiter.acquire("placeorder")
-    assert clock.sleeps == [1.0]
-
-
-def test_the_window_moves(limiter, clock):
-    for _ in range(5):
-        limiter.acquire("cancelorder")
-    clock.now += 0.6
-    for _ in range(5):
-        limiter.acquire("cancelorder")
-    clock.now += 0.5  # the first five left the window, the last five have not
-    for _ in range(5):
-        limiter.acquire("cancelorder")
-    assert clock.sleeps == []
-    limiter.acquire("cancelorder")
-    assert clock.sleeps == [pytest.approx(0.5)]  # until the second five leave
-
-
-def test_other_endpoints_allow_fifty(limiter, clock):
+        calls.acquire("placeorder")
     for _ in range(50):
-        limiter.acquire("quotes")
-    assert clock.sleeps == []
-    limiter.acquire("quotes")
-    assert clock.sleeps == [1.0]
+        calls.acquire("quotes")
+    calls.acquire("orderbook")
+    assert sleeps == []
 
 
-def test_endpoints_have_separate_windows(limiter, clock):
+def test_two_processes_on_one_host_count_together_through_redis():
+    """Two limiters on one Redis stand for two worker processes: ten orders between them
+    fill the host's window, and the next waits, whichever process sends it."""
+    shared_host, sleeps = host(), Sleeps()
+    first, second = limiter(shared_host, CELERY_REDIS_URL), limiter(shared_host, CELERY_REDIS_URL, sleeps)
+    for _ in range(5):
+        first.acquire("placeorder")
+        second.acquire("placeorder")
+    assert sleeps == []
+    second.acquire("placeorder")
+    assert len(sleeps) >= 1 and sum(sleeps) > 0.5
+    elsewhere = limiter(host(), CELERY_REDIS_URL, sleeps := Sleeps())
+    elsewhere.acquire("placeorder")
+    assert sleeps == []  # another host has its own window
+
+
+def test_a_redis_that_does_not_answer_leaves_the_count_to_the_process():
+    down = limiter(host(), "redis://127.0.0.1:1/0")
+    started = time.monotonic()
     for _ in range(10):
-        limiter.acquire("placeorder")
-    limiter.acquire("modifyorder")
-    limiter.acquire("orderbook")
-    assert clock.sleeps == []
+        down.acquire("placeorder")
+    assert time.monotonic() - started < 2  # one failed connect, then the process's own count
 
 
-class Blocked(Exception):
-    pass
-
-
-def test_thread_safe_never_admits_more_than_the_limit():
-    def refuse(seconds):
-        raise Blocked
-
-    limiter = RateLimiter(clock=lambda: 0.0, sleep=refuse)  # time stands still
-    start = threading.Barrier(40)
-    admitted, blocked = [], []
+def test_forty_threads_are_admitted_ten_a_second():
+    orders, admitted = limiter(host()), []
+    start = threading.Barrier(20)
 
     def worker():
         start.wait()
-        try:
-            limiter.acquire("placeorder")
-            admitted.append(1)
-        except Blocked:
-            blocked.append(1)
+        orders.acquire("placeorder")
+        admitted.append(time.monotonic())
 
-    threads = [threading.Thread(target=worker) for _ in range(40)]
+    threads = [threading.Thread(target=worker) for _ in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert (len(admitted), len(blocked)) == (10, 30)
+    admitted.sort()
+    assert all(later - earlier >= 0.9 for earlier, later in zip(admitted, admitted[10:]))
 
 
-def test_client_waits_before_the_eleventh_order(clock):
-    client = OpenAlgoClient(HOST, "k", rate_limit=RateLimiter(window=1.0, clock=clock, sleep=clock.sleep))
+def test_client_waits_before_the_eleventh_order():
+    sleeps = Sleeps()
+    client = OpenAlgoClient(host(), "k", rate_limit=limiter(host(), sleep=sleeps))
     with responses.RequestsMock() as api:
-        api.post(f"{HOST}/api/v1/placeorder", json={"status": "success", "orderid": "1"})
+        api.post(f"{client.host}/api/v1/placeorder", json={"status": "success", "orderid": "1"})
         for n in range(11):
             client.place_order(strategy=f"t{n}", symbol="S", exchange="NFO", action="BUY", quantity=65,
                                pricetype="LIMIT", price=Decimal("1"))
         assert len(api.calls) == 11
-    assert clock.sleeps == [1.0]
+    assert sleeps
 
 
 def test_clients_of_one_host_share_a_limiter():
     first = OpenAlgoClient("http://shared.test", "k1")
     second = OpenAlgoClient("http://shared.test/", "k2")
     other = OpenAlgoClient("http://elsewhere.test", "k1")
-    assert first._limiter is second._limiter
+    assert first._limiter is second._limiter is openalgo_limiter("http://shared.test")
     assert first._limiter is not other._limiter
     assert OpenAlgoClient("http://shared.test", "k", rate_limit=False)._limiter is None
+
+
+def test_an_accounts_client_counts_in_redis(settings):
+    from types import SimpleNamespace
+
+    settings.AUTOHEDGE_RATE_LIMIT_STORAGE = CELERY_REDIS_URL
+    account = SimpleNamespace(host=host(), api_key=lambda: "k")
+    client = OpenAlgoClient.for_account(account)
+    assert client._limiter is openalgo_limiter(account.host, CELERY_REDIS_URL)

@@ -93,7 +93,7 @@ def enqueue(task: str, *args, redis_url: str = CELERY_REDIS_URL) -> str:
 
 
 def tick(session: DailySession, redis_url: str = CELERY_REDIS_URL) -> str:
-    return enqueue("hedging.lookahead", session.pk, time.time(), redis_url=redis_url)
+    return enqueue("hedging.lookahead_batch", [session.pk], time.time(), redis_url=redis_url)
 
 
 def finished(worker: Processes, task_id: str) -> bool:

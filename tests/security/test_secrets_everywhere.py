@@ -350,8 +350,8 @@ def test_the_worker_log(celery_processes, caplog):
                                      "TELEGRAM_BASE_URL": bot_url, "LOG_LEVEL": "DEBUG"})
         celery_processes.start("worker", "worker", "--pool", "threads", "--concurrency", "2", "--loglevel", "DEBUG",
                                "--without-gossip", "--without-mingle")
-        with tasks.lookahead.app.connection_for_write(CELERY_REDIS_URL) as connection:
-            tasks.lookahead.apply_async((session.pk,), connection=connection)
+        with tasks.lookahead_batch.app.connection_for_write(CELERY_REDIS_URL) as connection:
+            tasks.lookahead_batch.apply_async(([session.pk],), connection=connection)
         alert = wait_for(lambda: Alert.objects.filter(session=session).exclude(error="").first(), timeout=60,
                          what="a failed delivery")
         bot.sim.set_down(False)
