@@ -1,4 +1,4 @@
-"""The Telegram command bot: /status, /pause, /resume, /today (and /help).
+"""The Telegram command bot: /status, /pause, /resume, /today, /summary (and /help).
 
 It answers only the configured chats; a message from any other chat gets no answer at
 all and is logged without its text. The bot knows nothing of hedging: the answers come
@@ -38,6 +38,8 @@ class BotHandler(Protocol):
 
     def today_text(self) -> str: ...
 
+    def summary_text(self) -> str: ...
+
 
 def load_handler(dotted_path: str) -> BotHandler:
     """The handler `dotted_path` names, called with no arguments."""
@@ -48,7 +50,8 @@ COMMANDS = {
     "status": "Sessions, utilisation and hedges held",
     "pause": "Turn auto-hedge off",
     "resume": "Turn auto-hedge on",
-    "today": "Today's hedge actions and forecast",
+    "today": "Today's hedge actions and next entries",
+    "summary": "The day so far: spend, saving, peak utilisation",
     "help": "The commands",
 }
 HELP_TEXT = "\n".join(f"/{name} — {description}" for name, description in COMMANDS.items())
@@ -80,6 +83,7 @@ def build_application(
         "pause": handler.pause,
         "resume": handler.resume,
         "today": lambda chat_id: handler.today_text(),
+        "summary": lambda chat_id: handler.summary_text(),
         "help": lambda chat_id: HELP_TEXT,
     }
     for name, answer in answers.items():

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from hedging.core.margin import ConstantsMargin, one_decimal, utilisation_pct
-from hedging.messages import format_inr
+from hedging.core.money import format_inr
 from hedging.core.settings import HedgeSettings
 from hedging.core.strikes import TICK, Benefit, HedgePick, NoEligibleStrike, OptionQuote, choose_hedge, limit_price
 

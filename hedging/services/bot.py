@@ -1,24 +1,18 @@
-"""What the Telegram bot answers: `/status`, `/today`, `/pause`, `/resume`, read from
-the database (the margin monitor's last snapshot), never from the broker."""
+"""What the Telegram bot answers: `/status` and `/today` with the status panel's figures
+and words (`hedging.services.status`, which reads the broker as the panel does),
+`/summary` with the day's summary so far, `/pause` and `/resume`."""
 
 from __future__ import annotations
 
 from functools import wraps
-from html import escape
 
 from django.db import connection, transaction
-from django.db.models import Sum
 
-from hedging.messages import format_inr, format_lakh, format_pct
-from hedging.models import Control, DailySession, HedgeTransaction
-from hedging.services import audit, runtime
+from hedging import messages
+from hedging.core.clock import IST
+from hedging.models import Control
+from hedging.services import audit, runtime, status, summary
 from hedging.services.alerts import alert
-from hedging.services.runtime import trading_mode
-
-
-def todays_sessions():
-    today = runtime.clock().now().date()
-    return DailySession.objects.filter(date=today, is_replay=False).select_related("account").order_by("account__name")
 
 
 def own_connection(method):
@@ -34,35 +28,23 @@ def own_connection(method):
     return run
 
 
+def overview() -> status.Overview:
+    return status.overview(runtime.clock().now(), runtime.ports_for)
+
+
 class HedgingBotHandler:
     @own_connection
     def status_text(self) -> str:
-        switch = "on" if Control.get().auto_enabled else "<b>off</b> (global kill switch)"
-        lines = [f"<b>Auto-hedge</b> {switch}"]
-        for session in todays_sessions():
-            snap = session.snapshots.order_by("-taken_at").first()
-            util = f"{format_pct(snap.utilisation_pct)} of {format_lakh(session.budget)}" if snap else "no reading yet"
-            hedges = f", {snap.hedges_held} hedge basket(s)" if snap else ""
-            mode = trading_mode(session)
-            marker = "" if mode == "live" else f" · {mode.upper()}"
-            auto = "" if session.auto_enabled else " · auto off"
-            lines.append(f"{escape(session.account.name)} {session.index_name}{marker}{auto}: {util}{hedges}")
-        return "\n".join(lines) if len(lines) > 1 else lines[0] + "\nNo session today."
+        return messages.render("status", overview=overview())
 
     @own_connection
     def today_text(self) -> str:
-        lines = []
-        for session in todays_sessions():
-            buys = session.transactions.filter(action=HedgeTransaction.Action.BUY, status__in=("filled", "partial", "paper"))
-            spent = buys.aggregate(s=Sum("cost"))["s"] or 0
-            lines.append(
-                f"<b>{escape(session.account.name)} {session.index_name}</b>: {buys.count()} buy(s), "
-                f"{format_inr(spent)} of the {format_inr(session.max_hedge_cost_per_day)} cap"
-            )
-            for tx in session.transactions.order_by("decided_at"):
-                lines.append(f"  {tx.decided_at.astimezone(runtime.clock().now().tzinfo):%H:%M} {tx.action} "
-                             f"{tx.hedge_baskets} · {tx.get_status_display()} · {escape(tx.reason)}")
-        return "\n".join(lines) or "No session today."
+        return messages.render("today", overview=overview())
+
+    @own_connection
+    def summary_text(self) -> str:
+        sessions = status.todays_sessions(runtime.clock().now().astimezone(IST).date())
+        return "\n\n".join(summary.message(session) for session in sessions) or "No session today."
 
     @own_connection
     def pause(self, chat_id: str) -> str:

@@ -483,7 +483,7 @@ def announce(tx: HedgeTransaction, orders: list[HedgeOrder], ports: Ports, now: 
             f"Hedge {tx.action.lower()} of {tx.hedge_baskets} basket(s) {tx.get_status_display().lower()}: "
             f"{tx.error or 'no fill'}. Filled: {legs or 'nothing'}, {money}. Why it was wanted: {tx.reason}"
         )
-    alert(tx.session, kind, level, text, now, ports.deliver_alert)
+    alert(tx.session, kind, level, text, now, ports.deliver_alert, dedupe_key=f"tx:{tx.pk}")  # Telegram shows the transaction
 
 
 IN_FLIGHT = (TX.PENDING, TX.PLACED)

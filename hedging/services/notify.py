@@ -6,29 +6,67 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from html import escape
+from decimal import Decimal
 
 from django.db import models, transaction
 from django.utils import timezone
 
 from brokers.telegram import Notifier, notifier_from_settings
-from hedging.models import Alert
-from hedging.services.runtime import is_paper
+from hedging import messages
+from hedging.models import Alert, HedgeTransaction
+from hedging.services import summary
+from hedging.services.sessions import session_ref
 
-ICONS = {"info": "ℹ️", "warning": "⚠️", "critical": "🚨"}
 MAX_ATTEMPTS = 8
 SWEEP_AFTER = timedelta(minutes=1)
+HEDGE_ACTIONS = ("hedge_bought", "hedge_exited", "order_failed")
+SETTLED = (HedgeTransaction.Status.FILLED, HedgeTransaction.Status.PARTIAL, HedgeTransaction.Status.PAPER)
 
 
 def render(alert: Alert) -> str:
-    title = alert.kind.replace("_", " ").capitalize()
-    lines = [f"{ICONS.get(alert.level, '')} <b>{escape(title)}</b>"]
-    session = alert.session
-    if session is not None:
-        paper = "🧪 PAPER · " if is_paper(session.account) else ""
-        lines.append(f"{paper}{escape(session.account.name)} · {session.index_name} · {session.date:%d %b}")
-    lines.append(escape(alert.text))
-    return "\n".join(lines)
+    """The alert's Telegram message: its kind's template when the alert names what it is
+    about (a hedge action, the day), else its text under the header."""
+    if alert.session is not None and alert.kind == "daily_summary":
+        return summary.message(alert.session)
+    header = messages.Header(
+        messages.ICONS.get(alert.level, ""),
+        alert.kind.replace("_", " ").capitalize(),
+        session_ref(alert.session) if alert.session is not None else None,
+        at=alert.created_at,
+    )
+    tx = hedge_action_of(alert)
+    if tx is not None:
+        return messages.render(alert.kind, a=hedge_action(tx, header))
+    return messages.render("alert", header=header, text=alert.text)
+
+
+def hedge_action_of(alert: Alert) -> HedgeTransaction | None:
+    """The transaction a hedge action's alert is about (its dedupe key names it)."""
+    if alert.kind not in HEDGE_ACTIONS or not alert.dedupe_key.startswith("tx:") or alert.session is None:
+        return None
+    return alert.session.transactions.filter(pk=alert.dedupe_key.removeprefix("tx:")).first()
+
+
+def hedge_action(tx: HedgeTransaction, header: messages.Header) -> messages.HedgeAction:
+    session = tx.session
+    filled = [o for o in tx.orders.order_by("leg", "attempt") if o.filled_quantity]
+    spent = session.transactions.filter(
+        action=HedgeTransaction.Action.BUY, status__in=SETTLED, completed_at__lte=tx.completed_at or tx.decided_at
+    ).values_list("cost", flat=True)
+    return messages.HedgeAction(
+        header=header,
+        action=tx.action.lower(),
+        baskets=tx.hedge_baskets,
+        legs=[messages.HedgeLeg(o.symbol, o.filled_quantity, o.average_price) for o in filled],
+        amount=tx.cost,
+        reason=tx.reason,
+        for_entries=tx.for_entries,
+        utilisation_after_pct=tx.util_after_pct,
+        spent_today=sum(spent, Decimal(0)),
+        daily_cap=session.max_hedge_cost_per_day,
+        status=tx.get_status_display().lower(),
+        error=tx.error,
+    )
 
 
 def deliver(alert_id: int, retry: Callable[[float], None] | None = None, notifier: Notifier | None = None) -> str:

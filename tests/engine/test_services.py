@@ -257,8 +257,9 @@ def test_the_day_closes_with_a_summary(world):
     for minute in ("09:20", "09:40", "09:45", "15:20"):
         world.tick(minute)
     alert = close_day(world.session, world.at("15:35"))
-    assert "1 hedge buy(s) (1 basket(s))" in alert.text
+    assert "Hedge buys: 1 (1 basket); exits: 0." in alert.text
     assert "Entries: 2 made, 1 needed a hedge, 1 needed none." in alert.text
+    assert "against hedging every basket" in alert.text and "Peak utilisation" in alert.text
     assert world.tick("15:36").note == "busy or not active"
     assert close_day(world.session, world.at("15:40")) is None  # once a day
 

@@ -36,6 +36,10 @@ class FakeHandler:
         self.calls.append(("today",))
         return "Today: no hedge buys expected"
 
+    def summary_text(self) -> str:
+        self.calls.append(("summary",))
+        return "Day summary"
+
 
 class BrokenHandler(FakeHandler):
     def status_text(self) -> str:
@@ -87,6 +91,7 @@ def test_status_is_answered_to_the_trader_and_a_stranger_gets_nothing(telegram_s
         ("/pause", ("pause", TRADER), "Auto-hedge <b>OFF</b>"),
         ("/resume", ("resume", TRADER), "Auto-hedge <b>ON</b>"),
         ("/today", ("today",), "Today: no hedge buys expected"),
+        ("/summary", ("summary",), "Day summary"),
     ],
 )
 def test_commands_reach_the_handler(telegram_sim, command, call, answer):
@@ -103,7 +108,7 @@ def test_help_and_published_commands(telegram_sim):
         telegram_sim.push_update(TRADER, "/help")
         [reply] = telegram_sim.wait_for_messages(TRADER, 1)
     assert "/status" in reply.text and "/pause" in reply.text
-    assert [c["command"] for c in telegram_sim.commands] == ["status", "pause", "resume", "today", "help"]
+    assert [c["command"] for c in telegram_sim.commands] == ["status", "pause", "resume", "today", "summary", "help"]
 
 
 def test_a_failing_handler_gets_a_notice_and_a_logged_trace(telegram_sim, caplog):

@@ -1,7 +1,9 @@
-from datetime import UTC, date, datetime, time
+from dataclasses import replace
+from datetime import date, datetime, time
 from decimal import Decimal as D
 
 import pytest
+from django.template import Context, Template
 
 from brokers.telegram_sim import parse_html
 from hedging import messages as m
@@ -10,8 +12,7 @@ from hedging.core.clock import IST
 PAPER = m.SessionRef("Zerodha <main>", "NIFTY", date(2026, 2, 3), D("1000000"), paper=True)
 LIVE = m.SessionRef("Zerodha", "SENSEX", date(2026, 2, 5), D("2000000"), paper=False)
 AT = datetime(2026, 2, 3, 10, 25, tzinfo=IST)
-ENTRY = m.Entry("Straddle <P&1>", time(10, 30), 1)
-LEGS = [m.HedgeLeg("CE", D("25400"), 65, D("15")), m.HedgeLeg("PE", D("24200"), 65, D("14.50"))]
+LEGS = [m.HedgeLeg("NIFTY03FEB2625400CE", 65, D("15")), m.HedgeLeg("NIFTY03FEB2624200PE", 65, D("14.50"))]
 
 
 @pytest.mark.parametrize(
@@ -46,6 +47,13 @@ def test_format_lakh(amount, text):
     assert m.format_lakh(D(amount)) == text
 
 
+def test_pages_and_templates_format_rupees_alike():
+    shown = Template("{% load money %}{{ budget|inr }} · {{ budget|lakh }} · {{ util|pct }}").render(
+        Context({"budget": D("1300000"), "util": D("84.15")})
+    )
+    assert shown == "₹13,00,000 · ₹13L · 84.2%"
+
+
 def test_format_pct():
     assert m.format_pct(D("84.15")) == "84.2%"
     assert m.format_pct(D("95")) == "95%"
@@ -57,157 +65,60 @@ def visible(text: str) -> str:
     return parse_html(text)
 
 
-def test_hedge_bought_says_what_why_cost_and_utilisation():
-    text = m.hedge_bought(
-        PAPER,
+def action(header=None, **changes):
+    values = dict(
+        header=header or m.Header("ℹ️", "Hedge bought", PAPER, at=AT),
+        action="buy",
         baskets=1,
         legs=LEGS,
-        reason=m.Lookahead([ENTRY], D("97.24"), D("95"), D("85"), D("84.1")),
-        utilisation_pct=D("58.3"),
+        amount=D("1917.50"),
+        reason="Straddle <P&1> at 10:30: projected 97.2% > 95.0%",
+        for_entries=["Straddle <P&1>"],
+        utilisation_after_pct=D("84.1"),
         spent_today=D("48917.5"),
         daily_cap=D("50000"),
-        at=AT,
     )
-    shown = visible(text)
-    assert shown.startswith("🧪 PAPER")
-    assert "Hedge bought · 10:25" in shown
-    assert "1 hedge basket for ₹1,917.50" in shown
-    assert "CE 25400 × 65 @ ₹15 = ₹975" in shown
-    assert "PE 24200 × 65 @ ₹14.50 = ₹942.50" in shown
-    assert "Straddle <P&1> at 10:30 (1 basket) would take utilisation to 97.2%, over the 95% trigger" in shown
-    assert "Utilisation now 58.3%, ≈ 84.1% after the entry, of the ₹10L budget." in shown
+    return m.HedgeAction(**(values | changes))
+
+
+def test_hedge_bought_says_what_why_cost_and_utilisation():
+    shown = visible(m.render("hedge_bought", a=action()))
+    assert shown.startswith("🧪 PAPER · ℹ️ Hedge bought · 10:25\nNIFTY 03 Feb expiry · Zerodha <main>\n")
+    assert "1 hedge basket for ₹1,917.50:" in shown
+    assert "• NIFTY03FEB2625400CE × 65 @ ₹15 = ₹975\n• NIFTY03FEB2624200PE × 65 @ ₹14.50 = ₹942.50" in shown
+    assert "Why: Straddle <P&1> at 10:30: projected 97.2% > 95.0%" in shown
+    assert "Utilisation after Straddle <P&1> ≈ 84.1%, of the ₹10L budget." in shown
     assert "Spent today ₹48,917.50 of the ₹50,000 cap." in shown
-    assert "Zerodha <main>" in shown
 
 
-def test_manual_buy_names_who_and_live_is_not_marked_paper():
-    text = m.hedge_bought(
-        LIVE,
-        baskets=2,
-        legs=LEGS,
-        reason=m.Manual("Ravi"),
-        utilisation_pct=D("40"),
-        spent_today=D("3835"),
-        daily_cap=D("50000"),
-    )
-    shown = visible(text)
-    assert "PAPER" not in shown
-    assert "Why: manual buy by Ravi." in shown
-    assert "after the entry" not in shown
-    assert "of the ₹20L budget" in shown
+def test_a_live_session_is_not_marked_and_a_sandbox_one_is():
+    live = visible(m.render("hedge_bought", a=action(m.Header("ℹ️", "Hedge bought", LIVE))))
+    assert live.startswith("ℹ️ Hedge bought\nSENSEX 05 Feb expiry · Zerodha")
+    sandbox = replace(LIVE, sandbox=True)
+    assert visible(m.render("hedge_bought", a=action(m.Header("ℹ️", "Hedge bought", sandbox)))).startswith("🧪 SANDBOX · ")
 
 
-def test_hedge_exited():
-    shown = visible(
-        m.hedge_exited(
-            PAPER,
-            baskets=1,
-            legs=[m.HedgeLeg("PE", D("24200"), 65, D("2"))],
-            reason=m.ExitRule(D("70")),
-            utilisation_pct=D("52"),
-            paid=D("1917.50"),
-            left_to_expire=[m.HedgeLeg("CE", D("25400"), 65, D("0.20"))],
-        )
-    )
-    assert "1 hedge basket sold for ₹130; paid ₹1,917.50, net cost ₹1,787.50" in shown
-    assert "Left to expire (under ₹0.50, not worth an order): CE 25400." in shown
-    assert "under the 70% exit trigger" in shown
-    assert "Utilisation now 52%" in shown
+def test_hedge_exited_and_a_manual_reason():
+    shown = visible(m.render("hedge_exited", a=action(action="exit", amount=D("130"), reason="manual exit by Ravi",
+                                                        legs=[m.HedgeLeg("NIFTY03FEB2624200PE", 65, D("2"))])))
+    assert "1 hedge basket sold for ₹130:\n• NIFTY03FEB2624200PE × 65 @ ₹2 = ₹130" in shown
+    assert "Why: manual exit by Ravi" in shown
+    assert "Utilisation now ≈ 84.1%" in shown and "Spent today" not in shown
 
 
-@pytest.mark.parametrize("status", ["failed", "rejected", "unfilled"])
-def test_order_failed(status):
-    shown = visible(
-        m.order_failed(
-            PAPER,
-            action="buy",
-            leg=m.HedgeLeg("PE", D("24200"), 65, D("3.15")),
-            status=status,
-            reason="RMS: <margin> & more",
-            attempts=3,
-            utilisation_pct=D("91.2"),
-            spent=D("975"),
-        )
-    )
-    assert f"Hedge buy order {status}" in shown
-    assert "PE 24200 × 65, limit ₹3.15, after 3 attempts." in shown
-    assert "Broker: RMS: <margin> & more" in shown
-    assert "Paid ₹975 on the legs that filled" in shown
-    assert "Utilisation now 91.2%" in shown
+def test_order_failed_says_what_filled_and_why_it_was_wanted():
+    shown = visible(m.render("order_failed", a=action(status="partly filled", error="PE #1: RMS: <margin> & more",
+                                                        legs=LEGS[:1], amount=D("975"))))
+    assert "Hedge buy of 1 hedge basket partly filled: PE #1: RMS: <margin> & more" in shown
+    assert "• filled NIFTY03FEB2625400CE × 65 @ ₹15 = ₹975\nPaid ₹975 on the legs that filled." in shown
+    assert "Why it was wanted: Straddle <P&1> at 10:30: projected 97.2% > 95.0%" in shown
+    nothing = visible(m.render("order_failed", a=action(status="failed", legs=[], amount=D("0"))))
+    assert "failed: no fill\nNothing filled.\nWhy it was wanted" in nothing
 
 
-def test_breach_unavoidable_gives_the_excess_in_rupees():
-    shown = visible(
-        m.breach_unavoidable(
-            PAPER,
-            entries=[ENTRY],
-            hedges_bought=3,
-            cost=D("5850"),
-            after_entry_pct=D("112.5"),
-            target_pct=D("85"),
-            utilisation_pct=D("80"),
-        )
-    )
-    assert "even with 3 hedge baskets (₹5,850) utilisation reaches 112.5%, above the 85% target" in shown
-    assert "₹1.25L over the budget" in shown
-
-
-def test_cap_reached():
-    shown = visible(
-        m.cap_reached(
-            PAPER,
-            entries=[ENTRY],
-            needed=2,
-            bought=1,
-            spent_today=D("48100"),
-            daily_cap=D("50000"),
-            basket_cost=D("1950"),
-            after_entry_pct=D("96.4"),
-        )
-    )
-    assert "needed 2 hedge baskets; the cap allowed 1" in shown
-    assert "Spent ₹48,100 of the ₹50,000 cap; one more basket would cost ~₹1,950." in shown
-    assert "Utilisation ≈ 96.4% after the entry" in shown
-
-
-def test_no_eligible_strike_names_the_rules_that_excluded():
-    shown = visible(
-        m.no_eligible_strike(
-            PAPER,
-            option_type="PE",
-            spot=D("24612.35"),
-            candidates=31,
-            excluded=m.StrikeExclusions(premium_below_min=22, no_live_quote=3, too_near=6),
-            min_premium=D("2"),
-            max_premium=D("6"),
-            min_otm_distance=D("200"),
-            max_otm_distance=D("1000"),
-            entries=[ENTRY],
-            utilisation_pct=D("78"),
-            after_entry_pct=D("97.2"),
-        )
-    )
-    assert "No eligible PE strike" in shown
-    assert "Of 31 PE strikes (spot 24,612.35):" in shown
-    assert "• 22 premium under ₹2\n• 3 no live bid/ask\n• 6 nearer than 200 points to spot" in shown
-    assert "premium over" not in shown and "farther" not in shown
-
-
-def test_broker_unreachable():
-    shown = visible(
-        m.broker_unreachable(
-            account="Zerodha",
-            paper=False,
-            error="ConnectTimeout <host>",
-            since=datetime(2026, 2, 3, 4, 50, tzinfo=UTC),
-            failures=3,
-            last_utilisation_pct=D("78.2"),
-            last_seen=AT,
-        )
-    )
-    assert "Broker unreachable" in shown
-    assert "No answer since 10:20 (3 failed checks): ConnectTimeout <host>" in shown
-    assert "Last known utilisation 78.2% at 10:25." in shown
+def test_any_other_alert_is_its_text_under_the_header():
+    shown = visible(m.render("alert", header=m.Header("🚨", "Tick failed", PAPER), text="P2 <09:45> & cap ₹5"))
+    assert shown == "🧪 PAPER · 🚨 Tick failed\nNIFTY 03 Feb expiry · Zerodha <main>\nP2 <09:45> & cap ₹5"
 
 
 def test_auto_hedge_toggled_session_and_global():
@@ -219,30 +130,33 @@ def test_auto_hedge_toggled_session_and_global():
     assert "All sessions (global switch)" in on and "Reason: market calm" in on
 
 
-def test_daily_summary():
-    shown = visible(
-        m.daily_summary(
-            PAPER,
-            day=date(2026, 2, 3),
-            buys=2,
-            baskets_bought=3,
-            exits=1,
-            spent=D("3900"),
-            received=D("450.5"),
-            daily_cap=D("50000"),
-            peak_utilisation_pct=D("93.8"),
-            peak_at=time(10, 55),
-            entries=6,
-            entries_hedged=2,
-            failed_orders=1,
-        )
+def summary(**changes):
+    values = dict(
+        header=m.Header("📊", "Day summary · Tue 03 Feb", PAPER),
+        buys=2, baskets_bought=3, exits=1, spent=D("3900"), received=D("450.5"), daily_cap=D("50000"),
+        static_cost=D("11700"), price_source="paid", peak_utilisation_pct=D("93.8"),
+        peak_at=datetime(2026, 2, 3, 10, 55, tzinfo=IST), entries=6, entries_hedged=2, breaches=0, failed_orders=1,
     )
+    return m.DaySummary(**(values | changes))
+
+
+def test_daily_summary():
+    shown = visible(m.render("daily_summary", day=summary()))
     assert "Day summary · Tue 03 Feb" in shown
     assert "Hedge buys: 2 (3 baskets); exits: 1." in shown
-    assert "Spent ₹3,900 of the ₹50,000 cap; received ₹450.50; net ₹3,449.50." in shown
-    assert "Peak utilisation 93.8% at 10:55." in shown
-    assert "Entries: 6 (2 hedged, 4 needed none)." in shown
-    assert "1 order failed" in shown and "above the target" not in shown
+    assert "Spent ₹3,900 of the ₹50,000 cap; received ₹450.50 from exits; net ₹3,449.50." in shown
+    assert "Saved ₹8,250.50 against hedging every basket (~₹11,700)." in shown
+    assert "Peak utilisation 93.8% at 10:55, of the ₹10L budget." in shown
+    assert "Entries: 6 made, 2 needed a hedge, 4 needed none." in shown
+    assert "Breaches: 0; failed orders: 1." in shown
+
+
+def test_daily_summary_of_a_day_that_cost_more_than_hedging_everything():
+    shown = visible(m.render("daily_summary", day=summary(static_cost=D("1000"), price_source="floor",
+                                                          peak_utilisation_pct=None, failed_orders=0)))
+    assert "Cost ₹2,449.50 more than hedging every basket (~₹1,000)." in shown
+    assert "Peak utilisation: no reading today." in shown
+    assert "⚠️" not in shown
 
 
 def test_forecast():

@@ -3,7 +3,7 @@
 import logging
 import socket
 import threading
-from datetime import date, time
+from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -65,16 +65,20 @@ def long_text() -> str:
 
 def test_user_text_is_escaped_and_arrives_intact(telegram_sim, fake_time):
     session = messages.SessionRef("Main", "NIFTY", date(2026, 2, 3), D("1000000"), paper=True)
-    text = messages.hedge_bought(
-        session,
-        baskets=1,
-        legs=[messages.HedgeLeg("CE", D("25400"), 65, D("3"))],
-        reason=messages.Lookahead(
-            [messages.Entry("<P&1>", time(10, 30), 1)], D("97"), D("95"), D("85"), D("84")
+    text = messages.render(
+        "hedge_bought",
+        a=messages.HedgeAction(
+            header=messages.Header("ℹ️", "Hedge bought", session),
+            action="buy",
+            baskets=1,
+            legs=[messages.HedgeLeg("NIFTY03FEB2625400CE", 65, D("3"))],
+            amount=D("195"),
+            reason="<P&1> at 10:30: projected 97.0% > 95.0%",
+            for_entries=["<P&1>"],
+            utilisation_after_pct=D("84"),
+            spent_today=D("195"),
+            daily_cap=D("50000"),
         ),
-        utilisation_pct=D("58"),
-        spent_today=D("195"),
-        daily_cap=D("50000"),
     )
     [result] = make_notifier(telegram_sim, fake_time).send(text)
     assert result.ok and len(result.message_ids) == 1
