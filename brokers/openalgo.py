@@ -725,7 +725,8 @@ class OpenAlgoClient:
             status, raw = self._transport.post(endpoint, {"apikey": self._api_key, **fields}, timeout)
         except OpenAlgoError as error:
             log.debug("OpenAlgo %s -> %s after %.0f ms", endpoint, type(error).__name__, _ms_since(started))
-            raise self._redacted(error)
+            self._redacted(error)
+            raise
         log.debug("OpenAlgo %s -> HTTP %s in %.0f ms", endpoint, status, _ms_since(started))
         body = _as_object(raw)
         if status == 200 and body is not None and body.get("status") == "success":

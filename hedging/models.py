@@ -115,7 +115,9 @@ class DailySession(models.Model):
     lots_per_basket = models.PositiveSmallIntegerField(default=1)
     lot_size = models.PositiveIntegerField(null=True, blank=True, help_text="Blank: read from the broker.")
     freeze_qty = models.PositiveIntegerField(
-        null=True, blank=True, help_text="The exchange's most units in one order. Blank: read from the broker (0: it did not say)."
+        null=True,
+        blank=True,
+        help_text="The exchange's most units in one order. Blank: read from the broker (0: it did not say).",
     )
     budget = money()
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.ACTIVE)

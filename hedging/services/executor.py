@@ -453,7 +453,8 @@ def close_held(
     """Close `quantity` of a symbol's open hedges, oldest first, sold by `order` (or, with
     no order, gone); a hedge closed in part is split."""
     left = quantity
-    for hedge in session.hedges.select_for_update().filter(symbol=symbol, status=ActiveHedge.Status.OPEN).order_by("opened_at", "pk"):
+    open_hedges = session.hedges.select_for_update().filter(symbol=symbol, status=ActiveHedge.Status.OPEN)
+    for hedge in open_hedges.order_by("opened_at", "pk"):
         if not left:
             break
         sold = min(left, hedge.quantity)

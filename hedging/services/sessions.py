@@ -114,7 +114,9 @@ def set_auto(
             locked.auto_enabled = session.auto_enabled = enabled
             locked.save(update_fields=["auto_enabled"])
             paper, ref = is_paper(locked.account), session_ref(locked)
-        text = messages.auto_hedge_toggled(enabled=enabled, by=user.get_username(), session=ref, paper=paper, reason=reason, at=now)
+        text = messages.auto_hedge_toggled(
+            enabled=enabled, by=user.get_username(), session=ref, paper=paper, reason=reason, at=now
+        )
         level = Alert.Level.INFO if enabled else Alert.Level.WARNING
         return alert(session, "auto_hedge_toggled", level, plain(text), now, deliver)
 
