@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -320,7 +321,7 @@ def run_path(host: str, expiry: date, window: tuple[Decimal, Decimal], warm: boo
     label = "warm" if warm else "cold"
     session = make_session(host, label, expiry, clock.now(), window)
     account = session.account
-    ports = runtime.ports_for(account, dispatch=None)  # the order leaves inline, as execute_here sends it
+    ports = replace(runtime.ports_for(account), dispatch=None)  # the order leaves inline, as execute_here sends it
     recorder = attach(ports.broker)
     selector.forget()
     caches["market"].clear()  # this run's Redis db: no strike list kept anywhere

@@ -22,7 +22,7 @@ from hedging.core.clock import IST, MARKET_CLOSE, MARKET_OPEN, SteppedClock
 from hedging.core.settings import BUDGET_PER_BASKET, HedgeSettings, SettingsError
 from hedging.models import DailySession, HedgeTransaction, StrategyExecution
 from hedging.services import calculator, orchestrator
-from hedging.services.executor import Ports
+from hedging.ports import Ports
 
 REPLAY_ACCOUNT = "replay"
 REPLAY_KEY = "replay"

@@ -26,7 +26,7 @@ from hedging.core.margin import ConstantsMargin, one_decimal, utilisation_pct
 from hedging.core.settings import HedgeSettings
 from hedging.models import ActiveHedge, Alert, Control, DailySession, HedgeTransaction, MarginSnapshot, StrategyExecution
 from hedging.services import calculator, executor, monitor, orchestrator, scheduler
-from hedging.services.executor import Ports
+from hedging.ports import Ports
 from hedging.services.runtime import trading_mode
 
 WORKER_STALE = timedelta(minutes=3)  # snapshots come every minute in market hours

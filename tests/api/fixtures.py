@@ -12,7 +12,7 @@ from hedging import tasks
 from hedging.core.clock import at
 from hedging.models import HedgeOrder, HedgeTransaction, StrategyExecution
 from hedging.services import orchestrator, runtime
-from hedging.services.executor import Ports
+from hedging.ports import Ports
 from tests.factories import BrokerAccountFactory, DailySessionFactory, StaffFactory, StrategyScheduleFactory, UserFactory
 from tests.fixtures.simbroker import SIM_DAY
 
