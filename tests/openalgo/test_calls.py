@@ -23,7 +23,6 @@ from brokers.openalgo_types import (
     expiry_code,
     parse_expiry,
     to_decimal,
-    to_expiry_code,
     to_int,
 )
 
@@ -143,25 +142,6 @@ def test_positionbook(api, client):
 
 
 # --- orders ---------------------------------------------------------------------------
-
-
-def test_modify_order_sends_every_required_field(api, client):
-    api.post(url("modifyorder"), json={"status": "success", "orderid": "250101000001", "message": "Order modified"})
-    ack = client.modify_order(
-        order_id="250101000001",
-        strategy="ah-1-ce-1",
-        symbol="NIFTY01DEC2622000PE",
-        exchange="NFO",
-        action="BUY",
-        product="NRML",
-        pricetype="LIMIT",
-        price=Decimal("5.05"),
-        quantity=65,
-    )
-    assert (ack.order_id, ack.message) == ("250101000001", "Order modified")
-    body = sent(api.calls[0])
-    assert body["orderid"] == "250101000001"
-    assert (body["price"], body["trigger_price"], body["disclosed_quantity"]) == ("5.05", "0", 0)
 
 
 def test_cancel_order(api, client):
@@ -360,7 +340,6 @@ def test_to_int():
 
 
 def test_expiry_conversions():
-    assert to_expiry_code("01-DEC-26") == "01DEC26"
     assert parse_expiry("29-dec-26") == date(2026, 12, 29)
     assert expiry_code(date(2027, 1, 5)) == "05JAN27"
     for bad in ("2026-12-01", "31-FEB-26", "01-XYZ-26"):

@@ -150,12 +150,6 @@ def test_place_order_is_never_retried(api, client, sleeps, failure):
     ("endpoint", "call"),
     [
         ("placeorder", lambda c: c.place_order(strategy=TAG, **ORDER)),
-        (
-            "modifyorder",
-            lambda c: c.modify_order(
-                order_id="1", strategy=TAG, price=Decimal("5"), **{k: v for k, v in ORDER.items() if k != "price"}
-            ),
-        ),
         ("cancelorder", lambda c: c.cancel_order("1", TAG)),
     ],
 )
