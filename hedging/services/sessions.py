@@ -15,7 +15,7 @@ from django.db import models, transaction
 from django.utils.html import strip_tags
 
 from brokers.models import OPTION_EXCHANGE, BrokerAccount
-from brokers.openalgo import OpenAlgoError
+from brokers.openalgo import OpenAlgoClient, OpenAlgoError
 from hedging import messages
 from hedging.core.settings import BUDGET_PER_BASKET, INDEX_DEFAULTS, HedgeSettings
 from hedging.models import Alert, Control, DailySession
@@ -65,7 +65,7 @@ def known_margin(session: DailySession) -> None:
             pass  # expiry before the date: the constraint says so
 
 
-def default_expiry(index_name: str, today: date, connect: Callable[[], object]) -> date:
+def default_expiry(index_name: str, today: date, connect: Callable[[], OpenAlgoClient]) -> date:
     """The nearest option expiry on or after `today`, as the broker (`connect()`) lists them."""
     try:
         expiries = connect().expiry(index_name, OPTION_EXCHANGE[index_name])
