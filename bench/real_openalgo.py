@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -166,7 +167,10 @@ def run_calls(host: str, key: str, dump: Path | None) -> dict:
                lambda s: f"{s.symbol} lot {s.lotsize} tick {s.tick_size} freeze {s.freeze_qty}")
     show("optionsymbol OTM20 PE", lambda: client.option_symbol("NIFTY", "NSE_INDEX", expiry, "OTM20", "PE"),
          lambda s: s.symbol)
-    describe_chain = lambda c: f"{len(c.strikes)} strikes, atm {c.atm_strike}, spot {c.underlying_ltp}"
+
+    def describe_chain(c) -> str:
+        return f"{len(c.strikes)} strikes, atm {c.atm_strike}, spot {c.underlying_ltp}"
+
     show("optionchain strike_count 10 (21 strikes)",
          lambda: client.option_chain("NIFTY", "NSE_INDEX", expiry, strike_count=10), describe_chain)
     count = strikes_each_side("NIFTY", HedgeSettings.for_index("NIFTY"))
@@ -317,7 +321,7 @@ def run_path(host: str, expiry: date, window: tuple[Decimal, Decimal], warm: boo
     label = "warm" if warm else "cold"
     session = make_session(host, label, expiry, clock.now(), window)
     account = session.account
-    ports = runtime.ports_for(account, dispatch=None)  # the order leaves inline, as execute_here sends it
+    ports = replace(runtime.ports_for(account), dispatch=None)  # the order leaves inline, as execute_here sends it
     recorder = attach(ports.broker)
     selector.forget()
     caches["market"].clear()  # this run's Redis db: no strike list kept anywhere
@@ -346,7 +350,8 @@ def run_path(host: str, expiry: date, window: tuple[Decimal, Decimal], warm: boo
     for endpoint, started, ended, answer in recorder.calls:
         print(f"    {endpoint:<14} +{(started - tick_started) * 1000:6.0f} ms {(ended - started) * 1000:7.0f} ms  {answer}")
     for tx in HedgeTransaction.objects.filter(session=session):
-        print(f"  transaction {tx.pk}: {tx.action} {tx.status}, cost {tx.cost} (expected {tx.expected_cost}) {tx.error}, latency_ms {tx.latency_ms}")
+        print(f"  transaction {tx.pk}: {tx.action} {tx.status}, cost {tx.cost} (expected {tx.expected_cost}) {tx.error}, "
+              f"latency_ms {tx.latency_ms}")
         for order in HedgeOrder.objects.filter(transaction=tx).order_by("leg", "attempt"):
             print(f"    order {order.leg}#{order.attempt} {order.side} {order.symbol} ×{order.quantity} "
                   f"{account.product} LIMIT {order.limit_price} (ask {order.expected_price}) → {order.status}, "
@@ -356,7 +361,8 @@ def run_path(host: str, expiry: date, window: tuple[Decimal, Decimal], warm: boo
     for alert in Alert.objects.filter(session=session).order_by("created_at"):
         print(f"  alert [{alert.level}] {alert.kind}: {alert.text[:200]}")
     if sent:
-        print(f"  TICK → ORDER ON THE WIRE ({label}): {(sent - tick_started) * 1000:.0f} ms; whole tick incl. fills {tick_ms:.0f} ms")
+        print(f"  TICK → ORDER ON THE WIRE ({label}): {(sent - tick_started) * 1000:.0f} ms; "
+              f"whole tick incl. fills {tick_ms:.0f} ms")
     else:
         print(f"  no order left ({label}); the tick took {tick_ms:.0f} ms")
 

@@ -25,9 +25,9 @@ class Exchange(models.TextChoices):
 
 
 # Where each index's options trade, and where its spot is quoted (OpenAlgo's names).
-INDEX_EXCHANGE = {Index.NIFTY: Exchange.NSE, Index.SENSEX: Exchange.BSE}
-OPTION_EXCHANGE = {Index.NIFTY: "NFO", Index.SENSEX: "BFO"}
-SPOT_EXCHANGE = {Index.NIFTY: "NSE_INDEX", Index.SENSEX: "BSE_INDEX"}
+INDEX_EXCHANGE: dict[str, str] = {Index.NIFTY: Exchange.NSE, Index.SENSEX: Exchange.BSE}
+OPTION_EXCHANGE: dict[str, str] = {Index.NIFTY: "NFO", Index.SENSEX: "BFO"}
+SPOT_EXCHANGE: dict[str, str] = {Index.NIFTY: "NSE_INDEX", Index.SENSEX: "BSE_INDEX"}
 
 
 class Product(models.TextChoices):

@@ -556,40 +556,6 @@ class OpenAlgoClient:
         found = matches[0]
         return PlacementOutcome(Placement.FOUND_AFTER_TIMEOUT, tag, order_id=found.order_id, order=found, error=lost)
 
-    def modify_order(
-        self,
-        *,
-        order_id: str,
-        strategy: str,
-        symbol: str,
-        exchange: str,
-        action: str,
-        product: str,
-        pricetype: str,
-        price: Decimal,
-        quantity: int,
-        trigger_price: Decimal = Decimal(0),
-        disclosed_quantity: int = 0,
-    ) -> OrderAck:
-        """Sent once (not retried)."""
-        payload = self._send(
-            "modifyorder",
-            {
-                "strategy": strategy,
-                "orderid": str(order_id),
-                "symbol": symbol,
-                "exchange": exchange,
-                "action": action,
-                "product": product,
-                "pricetype": pricetype,
-                "price": decimal_text(price),
-                "quantity": quantity,
-                "trigger_price": decimal_text(trigger_price),
-                "disclosed_quantity": disclosed_quantity,
-            },
-        )
-        return self._parse("modifyorder", OrderAck.from_api, payload)
-
     def cancel_order(self, order_id: str, strategy: str) -> OrderAck:
         """Sent once (not retried). 400 if already complete or cancelled, 404 if unknown."""
         payload = self._send("cancelorder", {"strategy": strategy, "orderid": str(order_id)})
@@ -692,7 +658,8 @@ class OpenAlgoClient:
             status, raw = self._transport.post(endpoint, {"apikey": self._api_key, **fields}, timeout)
         except OpenAlgoError as error:
             log.debug("OpenAlgo %s -> %s after %.0f ms", endpoint, type(error).__name__, _ms_since(started))
-            raise self._redacted(error)
+            self._redacted(error)
+            raise
         log.debug("OpenAlgo %s -> HTTP %s in %.0f ms", endpoint, status, _ms_since(started))
         body = _as_object(raw)
         if status == 200 and body is not None and body.get("status") == "success":

@@ -129,11 +129,6 @@ def expiry_code(day: date) -> str:
     return f"{day.day:02d}{MONTHS[day.month - 1]}{day.year % 100:02d}"
 
 
-def to_expiry_code(text: str) -> str:
-    """`"01-DEC-26"` -> `"01DEC26"`."""
-    return expiry_code(parse_expiry(text))
-
-
 # --- results ------------------------------------------------------------------------
 
 

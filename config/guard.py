@@ -60,7 +60,7 @@ def locked_out(request: HttpRequest, response: HttpResponse, credentials: dict |
     seconds = locked_for(request, username)
     minutes = math.ceil(seconds / 60)
     if request.path.startswith("/api/"):
-        answer = JsonResponse({"detail": f"Too many wrong tokens from this address: try again in {minutes} min."},
+        answer: HttpResponse = JsonResponse({"detail": f"Too many wrong tokens from this address: try again in {minutes} min."},
                               status=429)
     else:
         answer = render(request, "registration/locked_out.html", {"username": username, "minutes": minutes}, status=429)

@@ -80,7 +80,9 @@ def page_before(request: HttpRequest) -> str:
 
 
 class PasswordForm(forms.Form):
-    password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autofocus": True, "autocomplete": "current-password"}))
+    password = forms.CharField(
+        strip=False, widget=forms.PasswordInput(attrs={"autofocus": True, "autocomplete": "current-password"})
+    )
 
     def __init__(self, request: HttpRequest, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,4 +114,6 @@ def confirm_password(request: HttpRequest) -> HttpResponse:
     minutes = round((time.time() - entered) / 60) if entered else None
     limit = settings.AUTOHEDGE_REAUTH_MINUTES
     within = f"{limit / 60:g} hour{'' if limit == 60 else 's'}" if limit % 60 == 0 else f"{limit:g} minutes"
-    return render(request, "registration/confirm_password.html", {"form": form, "next": back, "minutes": minutes, "limit": within})
+    return render(
+        request, "registration/confirm_password.html", {"form": form, "next": back, "minutes": minutes, "limit": within}
+    )

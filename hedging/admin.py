@@ -1,9 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.utils.text import Truncator
 
 from hedging import models
-from hedging.services import audit
+from hedging.services import audit, sessions
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -49,8 +50,17 @@ class HedgeOrderInline(ReadOnlyInline):
     fields = ["leg", "attempt", "side", "symbol", "quantity", "limit_price", "status", "average_price", "broker_order_id"]
 
 
+class DailySessionForm(forms.ModelForm):
+    def clean(self):
+        data = super().clean()
+        fields = ("index_name", "date", "expiry", "margin_unhedged", "margin_hedged")
+        sessions.known_margin(models.DailySession(**{name: data.get(name) for name in fields}))
+        return data
+
+
 @admin.register(models.DailySession)
 class DailySessionAdmin(AuditedAdmin):
+    form = DailySessionForm
     list_display = ["date", "account", "index_name", "expiry", "num_baskets", "budget", "auto_enabled", "status", "is_replay"]
     list_filter = ["date", "index_name", "status", "auto_enabled", "is_replay", "account"]
     search_fields = ["account__name", "replay_name"]

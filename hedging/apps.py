@@ -11,8 +11,11 @@ class HedgingConfig(AppConfig):
 
         from config.logins import note_password
         from hedging.models import ExchangeHoliday, MarginConstant
-        from hedging.services import audit
+        from hedging import tasks
+        from hedging.services import audit, runtime
         from hedging.services.calculator import forget_reference
+
+        runtime.use_queue(runtime.Queue(deliver_alert=tasks.deliver_alert_later, dispatch=tasks.execute_hedge_later))
 
         for model in (ExchangeHoliday, MarginConstant):
             for signal in (post_save, post_delete):

@@ -88,7 +88,10 @@ def utilisation_chart(series: Series, width: int = 960, height: int = 340) -> Sa
     for name, pct in series.thresholds:
         y = plot.y(float(pct))
         cls = THRESHOLD_CLASS[name]
-        body += [line(plot.left, y, right, y, f"threshold {cls}"), text(right + 6, y + 4, f"{pct:.0f}% {name}", f"threshold-label {cls}")]
+        body += [
+            line(plot.left, y, right, y, f"threshold {cls}"),
+            text(right + 6, y + 4, f"{pct:.0f}% {name}", f"threshold-label {cls}"),
+        ]
     body += markers(series, x, plot)
     if series.points:
         coords = " ".join(f"{x(p.at):.1f},{plot.y(float(p.utilisation_pct)):.1f}" for p in series.points)
@@ -96,7 +99,9 @@ def utilisation_chart(series: Series, width: int = 960, height: int = 340) -> Sa
         body.append(f'<polygon class="area" points="{first:.1f},{plot.bottom:.1f} {coords} {last:.1f},{plot.bottom:.1f}"/>')
         body.append(f'<polyline class="util-line" points="{coords}"/>')
     else:
-        body.append(text(plot.left + plot.width / 2, plot.top + plot.height / 2, "No margin readings for this session", "empty", "middle"))
+        body.append(
+            text(plot.left + plot.width / 2, plot.top + plot.height / 2, "No margin readings for this session", "empty", "middle")
+        )
     return svg(width, height, f"Utilisation through {series.session.date:%d %b %Y}", body)
 
 
@@ -160,7 +165,8 @@ def bar_chart(
             top, bottom = sorted((plot.y(float(value)), plot.y(0)))
             body.append(
                 f'<rect class="bar {cls}" x="{start + j * bar:.1f}" y="{top:.1f}" width="{bar - 2:.1f}" '
-                f'height="{max(bottom - top, 0.5):.1f}"><title>{escape(f"{group.label} {name}: {value_label(float(value))}")}</title></rect>'
+                f'height="{max(bottom - top, 0.5):.1f}">'
+                f'<title>{escape(f"{group.label} {name}: {value_label(float(value))}")}</title></rect>'
             )
         body.append(text(centre, plot.bottom + 18, group.label, "tick", "middle"))
         if group.sublabel:
@@ -191,9 +197,14 @@ def gauge(utilisation_pct: Decimal | None, trigger: Decimal, target: Decimal, ex
     body = [f'<rect class="gauge-track" x="4" y="{top}" width="{width - 8}" height="{bar_height}" rx="4"/>']
     if utilisation_pct is not None:
         level = "bad" if utilisation_pct > trigger else "warn" if utilisation_pct > target else "ok"
-        body.append(f'<rect class="gauge-fill {level}" x="4" y="{top}" width="{x(float(utilisation_pct)) - 4:.1f}" height="{bar_height}" rx="4"/>')
-    marks = ((exit, f"exit {exit:.0f}", "exit"), (target, f"target {target:.0f}", "target"),
-             (trigger, f"trigger {trigger:.0f}", "trigger"), (Decimal(100), "budget", "budget"))
+        fill = x(float(utilisation_pct)) - 4
+        body.append(f'<rect class="gauge-fill {level}" x="4" y="{top}" width="{fill:.1f}" height="{bar_height}" rx="4"/>')
+    marks = (
+        (exit, f"exit {exit:.0f}", "exit"),
+        (target, f"target {target:.0f}", "target"),
+        (trigger, f"trigger {trigger:.0f}", "trigger"),
+        (Decimal(100), "budget", "budget"),
+    )
     for row, (pct, label, cls) in enumerate(marks):
         mx, label_y = x(float(pct)), 12 + (row % 2) * 14
         body.append(line(mx, label_y + 3, mx, top + bar_height + 4, f"gauge-mark {cls}"))
@@ -212,7 +223,9 @@ def plan_chart(plan: dict, actual: dict | None = None, width: int = 960, height:
     and the buys made."""
     start, end = minutes("09:15:00"), minutes("15:30:00")
     projected = [(minutes(p["time"]), p["util_pct"]) for p in plan["timeline"]]
-    done = [(minutes(e["time"]), e["actual_util_pct"]) for e in (actual or {}).get("entries", []) if e["actual_util_pct"] is not None]
+    done = [
+        (minutes(e["time"]), e["actual_util_pct"]) for e in (actual or {}).get("entries", []) if e["actual_util_pct"] is not None
+    ]
     peak = max([u for _, u in projected + done] + [plan["entry_trigger_pct"]])
     plot = Plot(52, 50, width - 52 - 118, 230, 0, max(110.0, math.ceil(peak / 10) * 10 + 10))
     right = plot.left + plot.width
@@ -225,7 +238,10 @@ def plan_chart(plan: dict, actual: dict | None = None, width: int = 960, height:
     body += [text(x(m), plot.bottom + 18, f"{m // 60:02.0f}:{m % 60:02.0f}", "tick", "middle") for m in range(start, end + 1, 75)]
     for pct, name, cls in ((plan["entry_trigger_pct"], "trigger", "trigger"), (plan["entry_target_pct"], "target", "target")):
         y = plot.y(pct)
-        body += [line(plot.left, y, right, y, f"threshold {cls}"), text(right + 6, y + 4, f"{pct:.0f}% {name}", f"threshold-label {cls}")]
+        body += [
+            line(plot.left, y, right, y, f"threshold {cls}"),
+            text(right + 6, y + 4, f"{pct:.0f}% {name}", f"threshold-label {cls}"),
+        ]
     labels = [(minutes(e["time"]), f"{e['name']} ×{e['baskets']}", "entry") for e in plan["entries"]]
     labels += [(minutes(b["time"]), f"+{b['hedge_baskets']} hedge", "buy") for b in plan["planned"]]
     for row, (minute, label, kind) in enumerate(sorted(labels)):
@@ -271,7 +287,9 @@ def cap_strip(plan: dict, x: Callable[[float], float], left: float, right: float
             total += rupees(buy["cost"])
             points.append((minutes(buy["time"]), float(total)))
         body.append(f'<polyline class="{cls}" points="{steps(points, minutes("15:30:00"), x, plot)}"/>')
-    spent = f"planned spend {format_lakh(cost)} of the cap" + ("" if plan["cap_covers"] else f"; the day needs {format_lakh(needed)}")
+    spent = f"planned spend {format_lakh(cost)} of the cap" + (
+        "" if plan["cap_covers"] else f"; the day needs {format_lakh(needed)}"
+    )
     return [*body, text(left, plot.bottom + 18, spent, "legend")]
 
 

@@ -21,7 +21,9 @@ class ToggleForm(forms.Form):
 
 
 class ManualForm(forms.Form):
-    session = forms.ModelChoiceField(DailySession.objects.filter(status=DailySession.Status.ACTIVE, is_replay=False).select_related("account"))
+    session = forms.ModelChoiceField(
+        DailySession.objects.filter(status=DailySession.Status.ACTIVE, is_replay=False).select_related("account")
+    )
     action = forms.ChoiceField(choices=HedgeTransaction.Action.choices)
     hedge_baskets = forms.IntegerField(min_value=1, max_value=50, initial=1)
 
@@ -30,7 +32,9 @@ class SessionCreateForm(forms.Form):
     account = forms.ModelChoiceField(BrokerAccount.objects.filter(enabled=True))
     index_name = forms.ChoiceField(label="Index", choices=Index.choices)
     num_baskets = forms.IntegerField(label="Baskets", min_value=1, max_value=100, initial=1)
-    expiry = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Blank: the nearest expiry.")
+    expiry = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Blank: the nearest expiry."
+    )
 
 
 class TransactionFilterForm(forms.Form):
@@ -48,7 +52,10 @@ class AnalyticsForm(forms.Form):
     date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
     include_replays = forms.BooleanField(label="Include replays", required=False)
     session = forms.ModelChoiceField(
-        DailySession.objects.select_related("account"), required=False, label="Day to chart", empty_label="latest day with readings"
+        DailySession.objects.select_related("account"),
+        required=False,
+        label="Day to chart",
+        empty_label="latest day with readings",
     )
 
     def clean(self):

@@ -5,7 +5,6 @@ beside them. Business rules are enforced by the database, not only by forms."""
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -115,7 +114,9 @@ class DailySession(models.Model):
     lots_per_basket = models.PositiveSmallIntegerField(default=1)
     lot_size = models.PositiveIntegerField(null=True, blank=True, help_text="Blank: read from the broker.")
     freeze_qty = models.PositiveIntegerField(
-        null=True, blank=True, help_text="The exchange's most units in one order. Blank: read from the broker (0: it did not say)."
+        null=True,
+        blank=True,
+        help_text="The exchange's most units in one order. Blank: read from the broker (0: it did not say).",
     )
     budget = money()
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.ACTIVE)
@@ -223,19 +224,6 @@ class DailySession(models.Model):
     def __str__(self) -> str:
         label = f"{self.account} {self.index_name} {self.date:%Y-%m-%d}"
         return f"{label} (replay {self.replay_name})" if self.is_replay else label
-
-    def clean(self) -> None:
-        """An index and days to expiry with no margin constants need the session's own."""
-        super().clean()
-        if self.margin_unhedged is None and self.margin_hedged is None and self.index_name and self.date and self.expiry:
-            from hedging.services.calculator import UnknownMarginConstants, margin_model
-
-            try:
-                margin_model(self)
-            except UnknownMarginConstants as refused:
-                raise ValidationError({"margin_unhedged": str(refused)}) from None
-            except ValueError:
-                pass  # expiry before the date: the constraint says so
 
 
 class HedgeTransaction(models.Model):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import TypeVar
 
 from celery import shared_task
@@ -15,9 +14,10 @@ from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
-from hedging.models import DailySession, HedgeTransaction
-from hedging.rows import fetch
 from hedging.core.clock import IST, MARKET_CLOSE
+from hedging.models import DailySession, HedgeTransaction
+from hedging.ports import Ports
+from hedging.rows import fetch
 from hedging.services import orchestrator, runtime, summary
 from hedging.services.executor import execute
 
@@ -74,19 +74,23 @@ def each_session(sessions: list[DailySession], work: Callable[[DailySession], T]
     return done
 
 
-def tick_ports(session: DailySession):
-    ports = runtime.ports_for(session.account)
-    ports.dispatch = partial(execute_here, ports, session)
+def tick_ports(session: DailySession) -> Ports:
+    """A tick's decision leaves from its own worker (execute_here), with these ports."""
+
+    def dispatch(tx_id: int, tick_started: float | None) -> None:
+        execute_here(ports, session, tx_id, tick_started)
+
+    ports = runtime.ports_for(session.account, dispatch)
     return ports
 
 
-def tick_session(session: DailySession, ports, tick_started: float | None, rows: orchestrator.Rows) -> orchestrator.TickOutcome:
+def tick_session(session: DailySession, ports: Ports, tick_started: float | None, rows: orchestrator.Rows) -> orchestrator.TickOutcome:
     """The session glanced at first, on its batch's rows. The caller notes the tick,
     after its order has left: off its path."""
     return orchestrator.tick(session.pk, ports, tick_started or time.time(), snapshot=False, glanced=(session, rows))
 
 
-def execute_here(ports, session: DailySession, tx_id: int, tick_started: float | None) -> None:
+def execute_here(ports: Ports, session: DailySession, tx_id: int, tick_started: float | None) -> None:
     """The tick's decision leaves from this worker at once, with no second trip through
     the queue and no second read of its session and account (what the executor reads of
     them is their settings). Fills still to come are awaited by the buy task, not here:

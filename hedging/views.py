@@ -22,7 +22,9 @@ from brokers.openalgo import OpenAlgoError
 from hedging import charts, tasks
 from hedging.core.clock import IST
 from hedging.core.decide import ActionRefused
-from hedging.forms import AnalyticsForm, ManualForm, PlanForm, ScheduleRowForm, SessionCreateForm, ToggleForm, TransactionFilterForm
+from hedging.forms import (
+    AnalyticsForm, ManualForm, PlanForm, ScheduleRowForm, SessionCreateForm, ToggleForm, TransactionFilterForm,
+)
 from hedging.messages import format_inr, format_lakh
 from hedging.models import DailySession, HedgeTransaction
 from hedging.services import analytics, audit, forecast, orchestrator, runtime, scheduler, sessions, status

@@ -168,11 +168,6 @@ class SimBroker:
         with self._lock:
             self.strategies[name].stop_at = self._moment(moment)
 
-    def set_other_margin(self, other_margin: StepFunction | None) -> None:
-        """Margin used by positions outside the simulation (a step function of time)."""
-        with self._lock:
-            self.other_margin = other_margin
-
     def _moment(self, moment: time | datetime) -> datetime:
         if isinstance(moment, datetime):
             return moment.astimezone(IST)

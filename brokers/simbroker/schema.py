@@ -91,8 +91,9 @@ def _load_int(value: Any, spec: Field) -> tuple[Any, Any]:
     return int(number), None
 
 
-TRUTHY = {True, 1, "true", "True", "TRUE", "1", "t", "T", "yes", "Yes", "YES", "y", "Y", "on", "On", "ON"}
-FALSY = {False, 0, "false", "False", "FALSE", "0", "f", "F", "no", "No", "NO", "n", "N", "off", "Off", "OFF"}
+# True also stands for 1, False for 0 (equal, so one set member)
+TRUTHY = {True, "true", "True", "TRUE", "1", "t", "T", "yes", "Yes", "YES", "y", "Y", "on", "On", "ON"}
+FALSY = {False, "false", "False", "FALSE", "0", "f", "F", "no", "No", "NO", "n", "N", "off", "Off", "OFF"}
 
 
 def _load_bool(value: Any, spec: Field) -> tuple[Any, Any]:

@@ -44,7 +44,7 @@ class HedgePick:
 
     def cost_per_basket(self, quantity: int) -> Decimal:
         """Expected premium of one hedge basket at today's asks."""
-        return (self.ce.quote.ask + self.pe.quote.ask) * quantity
+        return (self.ce.quote.ask + self.pe.quote.ask) * quantity  # type: ignore[operator]  # a chosen leg has an ask
 
     def saving_per_basket(self) -> Decimal:
         return self.ce.saving + self.pe.saving
@@ -99,7 +99,7 @@ def choose_leg(
             excluded[rule] = excluded.get(rule, 0) + 1
             continue
         saving = benefit(quote)
-        mbpr = saving / (quote.ask * quantity)
+        mbpr = saving / (quote.ask * quantity)  # type: ignore[operator]  # an eligible quote has an ask
         # Highest MBPR; on a tie the nearer strike (more protection for the same money).
         scored.append((mbpr, -abs(quote.strike - spot), quote, saving))
     if not scored:

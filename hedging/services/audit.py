@@ -112,7 +112,9 @@ def switched(actor: Actor, session: DailySession | None, enabled: bool) -> Audit
 def ordered(actor: Actor, tx: HedgeTransaction) -> AuditEvent:
     """A manual buy or exit, on its session, naming the transaction it made (whose row
     follows its orders)."""
-    return record(actor, f"manual.{tx.action.lower()}", tx.session, None, {"transaction": tx.pk, "hedge_baskets": tx.hedge_baskets})
+    return record(
+        actor, f"manual.{tx.action.lower()}", tx.session, None, {"transaction": tx.pk, "hedge_baskets": tx.hedge_baskets}
+    )
 
 
 # --- logins (django.contrib.auth's signals; hedging.apps connects them) -------------------------

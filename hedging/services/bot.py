@@ -55,8 +55,6 @@ class HedgingBotHandler:
         return self._switch(True, chat_id)
 
     def _switch(self, enabled: bool, chat_id: str) -> str:
-        from hedging.tasks import deliver_alert_later  # the Celery face, imported late
-
         with transaction.atomic():
             control = Control.objects.select_for_update().get(pk=Control.get().pk)
             turned = control.auto_enabled != enabled
@@ -67,5 +65,5 @@ class HedgingBotHandler:
                 audit.switched(audit.by_chat(chat_id), None, enabled)
         state = "on" if enabled else "off"
         alert(None, "auto_hedge_toggled", "warning", f"Auto-hedge turned {state} for all accounts from Telegram chat {chat_id}",
-              runtime.clock().now(), deliver_alert_later)
+              runtime.clock().now(), runtime.queue().deliver_alert)
         return f"Auto-hedge is now <b>{state}</b> for all accounts."

@@ -22,7 +22,7 @@ from brokers.simbroker.scenario import DemoStrategy
 from hedging.core.clock import MARKET_CLOSE, MARKET_OPEN, AcceleratedClock, at
 from hedging.models import DailySession
 from hedging.services import notify, orchestrator
-from hedging.services.executor import Ports
+from hedging.ports import Ports
 from hedging.services.runtime import broker_for
 from schedules.models import ALL_WEEKDAYS, StrategySchedule
 

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -27,13 +25,14 @@ from django.db.models import F
 from brokers.models import OPTION_EXCHANGE
 from brokers.openalgo import OpenAlgoError, OrderPendingApproval, RateLimited
 from brokers.openalgo_types import Order, Placement
-from hedging.core.clock import IST, Clock
+from hedging.core.clock import IST
 from hedging.core.decide import BUY, Decision, sell_limit
 from hedging.core.strikes import limit_price
 from hedging.messages import format_inr, format_pct
 from hedging.models import ActiveHedge, DailySession, HedgeOrder, HedgeTransaction
+from hedging.ports import Ports
 from hedging.rows import fetch, update
-from hedging.services.alerts import Deliver, alert
+from hedging.services.alerts import alert
 
 log = logging.getLogger(__name__)
 
@@ -41,25 +40,6 @@ TX = HedgeTransaction.Status
 OS = HedgeOrder.Status
 # The exchanges' freeze quantities (late 2026), for a broker that does not report them.
 FREEZE_QTY = {"NIFTY": 1800, "SENSEX": 1000}
-SETTLE = timedelta(seconds=15)  # how long a claimed order its worker left no word of may still arrive
-WATCH = timedelta(minutes=2)  # how long an order whose answer was lost is looked for before it is given up
-
-
-@dataclass
-class Ports:
-    """What the services are given: the same code runs live, paper, demo and replay."""
-
-    clock: Clock
-    broker: object  # brokers.openalgo.OpenAlgoClient or anything answering like it
-    paper: bool
-    deliver_alert: Deliver | None = None  # None: alerts are stored only
-    dispatch: Callable[[int, float | None], None] | None = None  # None: execute inline
-    sleep: Callable[[float], None] = time.sleep
-    fill_polls: int = 6
-    poll_interval: float = 0.5
-    settle: timedelta = SETTLE
-    watch: timedelta = WATCH
-    tick_broker_seconds: float | None = None  # a tick's reading and deciding wait this long on the broker at most
 
 
 def record(
@@ -453,7 +433,8 @@ def close_held(
     """Close `quantity` of a symbol's open hedges, oldest first, sold by `order` (or, with
     no order, gone); a hedge closed in part is split."""
     left = quantity
-    for hedge in session.hedges.select_for_update().filter(symbol=symbol, status=ActiveHedge.Status.OPEN).order_by("opened_at", "pk"):
+    open_hedges = session.hedges.select_for_update().filter(symbol=symbol, status=ActiveHedge.Status.OPEN)
+    for hedge in open_hedges.order_by("opened_at", "pk"):
         if not left:
             break
         sold = min(left, hedge.quantity)

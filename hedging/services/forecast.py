@@ -222,7 +222,12 @@ class ForecastResult:
                 for e in self.entries
             ],
             "timeline": [
-                {"time": f"{p.time:%H:%M:%S}", "util_pct": number(p.util_pct), "open_baskets": p.open_baskets, "hedges_held": p.hedges_held}
+                {
+                    "time": f"{p.time:%H:%M:%S}",
+                    "util_pct": number(p.util_pct),
+                    "open_baskets": p.open_baskets,
+                    "hedges_held": p.hedges_held,
+                }
                 for p in self.timeline
             ],
             "alerts": [alert_json(x) for x in self.alerts],
@@ -251,7 +256,12 @@ def buy_detail(buy: PlannedBuy) -> dict[str, Any]:
         "cost_low": number(buy.cost_low, "0.01"),
         "cost_high": number(buy.cost_high, "0.01"),
         "legs": [
-            {"option_type": leg.option_type, "strike": number(leg.strike, "1"), "quantity": leg.quantity, "price": number(leg.price, "0.01")}
+            {
+                "option_type": leg.option_type,
+                "strike": number(leg.strike, "1"),
+                "quantity": leg.quantity,
+                "price": number(leg.price, "0.01"),
+            }
             for leg in buy.legs
         ],
     }
@@ -476,7 +486,8 @@ def calibrate(chain: OptionChain, spot: Decimal, now: datetime, expiry: date, ma
     ]
     if not points:
         raise ForecastError(
-            "option_chain", f"no OTM strike within {max_distance} points priced at {messages.format_inr(MIN_CALIBRATION_PRICE)} or more"
+            "option_chain",
+            f"no OTM strike within {max_distance} points priced at {messages.format_inr(MIN_CALIBRATION_PRICE)} or more",
         )
     iv_atm, slope = fit_line(points)
     return MarketSpec(
@@ -597,7 +608,9 @@ def cost_range(legs: Sequence[Leg], moment: datetime, scenario: Scenario, estima
     moved = [
         sum(
             (
-                pricing.quote(level, leg.strike, leg.option_type, moment, scenario.expiry, market.iv_atm, market.iv_wing_slope).ask
+                pricing.quote(
+                    level, leg.strike, leg.option_type, moment, scenario.expiry, market.iv_atm, market.iv_wing_slope
+                ).ask
                 * leg.quantity
                 for leg in legs
             ),

@@ -33,7 +33,7 @@ from hedging.models import ActiveHedge, Control, DailySession, HedgeTransaction,
 from hedging.rows import Read, fetch, fetch_together
 from hedging.services import calculator, executor, monitor, reconcile, scheduler, selector
 from hedging.services.alerts import alert, raise_alert
-from hedging.services.executor import Ports
+from hedging.ports import Ports
 
 log = logging.getLogger(__name__)
 

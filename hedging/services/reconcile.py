@@ -21,7 +21,7 @@ from hedging.models import ActiveHedge, DailySession, HedgeOrder, HedgeTransacti
 from hedging.rows import update
 from hedging.services import executor
 from hedging.services.alerts import alert
-from hedging.services.executor import Ports
+from hedging.ports import Ports
 from hedging.services.monitor import MarginReading
 
 OS = HedgeOrder.Status

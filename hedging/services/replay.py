@@ -22,7 +22,7 @@ from hedging.core.clock import IST, MARKET_CLOSE, MARKET_OPEN, SteppedClock
 from hedging.core.settings import BUDGET_PER_BASKET, HedgeSettings, SettingsError
 from hedging.models import DailySession, HedgeTransaction, StrategyExecution
 from hedging.services import calculator, orchestrator
-from hedging.services.executor import Ports
+from hedging.ports import Ports
 
 REPLAY_ACCOUNT = "replay"
 REPLAY_KEY = "replay"
@@ -130,7 +130,8 @@ def result(scenario: Scenario, session: DailySession, settings: HedgeSettings) -
     entries = session.executions.exclude(status=StrategyExecution.Status.SCHEDULED).order_by("planned_entry", "name")
     buys = [tx for tx in transactions if tx.action == HedgeTransaction.Action.BUY]
     peak = max(
-        [s.utilisation_pct for s in session.snapshots.all()] + [e.util_after_entry_pct for e in entries if e.util_after_entry_pct is not None],
+        [s.utilisation_pct for s in session.snapshots.all()]
+        + [e.util_after_entry_pct for e in entries if e.util_after_entry_pct is not None],
         default=Decimal(0),
     )
     return {
@@ -141,7 +142,12 @@ def result(scenario: Scenario, session: DailySession, settings: HedgeSettings) -
             for a in session.alerts.order_by("created_at", "pk")
         ],
         "entries": [
-            {"name": e.name, "time": f"{e.planned_entry:%H:%M:%S}", "baskets": e.baskets, "util_pct": number(e.util_after_entry_pct)}
+            {
+                "name": e.name,
+                "time": f"{e.planned_entry:%H:%M:%S}",
+                "baskets": e.baskets,
+                "util_pct": number(e.util_after_entry_pct),
+            }
             for e in entries
         ],
         "summary": {

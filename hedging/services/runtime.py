@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
@@ -10,7 +11,7 @@ from django.conf import settings
 from brokers.models import BrokerAccount, Mode
 from brokers.openalgo import OpenAlgoClient
 from hedging.core.clock import AcceleratedClock, Clock, RealClock
-from hedging.services.executor import Ports
+from hedging.ports import DeliverAlert, Dispatch, Ports
 
 
 @lru_cache(maxsize=4)
@@ -45,18 +46,36 @@ def trading_mode(session) -> str:
     return "sandbox" if session.sandbox else "live"
 
 
-def ports_for(account: BrokerAccount, **overrides) -> Ports:
-    from hedging import tasks  # the Celery faces; imported late to keep services free of them
+@dataclass(frozen=True)
+class Queue:
+    """Where the live ports hand work on: the Celery tasks, given at start (hedging.apps).
+    Without them alerts are stored only and hedges execute inline."""
 
-    values = dict(
+    deliver_alert: DeliverAlert | None = None
+    dispatch: Dispatch | None = None
+
+
+_queue = Queue()
+
+
+def use_queue(queue: Queue) -> None:
+    global _queue
+    _queue = queue
+
+
+def queue() -> Queue:
+    return _queue
+
+
+def ports_for(account: BrokerAccount, dispatch: Dispatch | None = None) -> Ports:
+    """The live ports of `account`; a `dispatch` of the caller's own replaces the queue's."""
+    return Ports(
         clock=clock(),
         broker=broker_for(account),
         paper=is_paper(account),
-        deliver_alert=tasks.deliver_alert_later,
-        dispatch=tasks.execute_hedge_later,
+        deliver_alert=_queue.deliver_alert,
+        dispatch=dispatch or _queue.dispatch,
         settle=timedelta(seconds=settings.AUTOHEDGE_ORDER_SETTLE_SECONDS),
         watch=timedelta(seconds=settings.AUTOHEDGE_LOST_ORDER_WATCH_SECONDS),
         tick_broker_seconds=settings.AUTOHEDGE_TICK_BROKER_SECONDS,
     )
-    values.update(overrides)
-    return Ports(**values)

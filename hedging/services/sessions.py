@@ -7,6 +7,7 @@ import html
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -14,7 +15,7 @@ from django.db import models, transaction
 from django.utils.html import strip_tags
 
 from brokers.models import OPTION_EXCHANGE, BrokerAccount
-from brokers.openalgo import OpenAlgoError
+from brokers.openalgo import OpenAlgoClient, OpenAlgoError
 from hedging import messages
 from hedging.core.settings import BUDGET_PER_BASKET, INDEX_DEFAULTS, HedgeSettings
 from hedging.models import Alert, Control, DailySession
@@ -33,14 +34,16 @@ SESSION_CONSTRAINT_FIELDS = {
 }
 
 
-def validate(instance: models.Model, constraint_fields: Mapping[str, str]) -> None:
-    """The model's validation, with each failed database constraint reported under the
-    field it is about (Django reports them all as non-field errors)."""
+def validate(instance: models.Model, constraint_fields: Mapping[str, str], *checks: Callable[[Any], None]) -> None:
+    """The model's validation and `checks`, with each failed database constraint reported
+    under the field it is about (Django reports them all as non-field errors)."""
     errors: dict[str, list[str]] = {}
-    try:
-        instance.full_clean(validate_constraints=False)
-    except ValidationError as invalid:
-        errors = invalid.message_dict
+    for check in (lambda row: row.full_clean(validate_constraints=False), *checks):
+        try:
+            check(instance)
+        except ValidationError as invalid:
+            for field, messages in invalid.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
     for constraint in instance._meta.constraints:
         try:
             constraint.validate(type(instance), instance, exclude=set(errors))
@@ -50,7 +53,19 @@ def validate(instance: models.Model, constraint_fields: Mapping[str, str]) -> No
         raise ValidationError(errors)
 
 
-def default_expiry(index_name: str, today: date, connect: Callable[[], object]) -> date:
+def known_margin(session: DailySession) -> None:
+    """An index and days to expiry with no margin constants need the session's own."""
+    given = session.margin_unhedged is not None or session.margin_hedged is not None
+    if not given and session.index_name and session.date and session.expiry:
+        try:
+            calculator.margin_model(session)
+        except calculator.UnknownMarginConstants as refused:
+            raise ValidationError({"margin_unhedged": str(refused)}) from None
+        except ValueError:
+            pass  # expiry before the date: the constraint says so
+
+
+def default_expiry(index_name: str, today: date, connect: Callable[[], OpenAlgoClient]) -> date:
     """The nearest option expiry on or after `today`, as the broker (`connect()`) lists them."""
     try:
         expiries = connect().expiry(index_name, OPTION_EXCHANGE[index_name])
@@ -89,7 +104,7 @@ def create(
         margin_hedged=margin_hedged,
         **{name: getattr(defaults, name) for name in calculator.SETTING_FIELDS},
     )
-    validate(session, SESSION_CONSTRAINT_FIELDS)  # the model refuses an index and DTE with no margin constants
+    validate(session, SESSION_CONSTRAINT_FIELDS, known_margin)
     session.save()
     return session
 
@@ -114,7 +129,9 @@ def set_auto(
             locked.auto_enabled = session.auto_enabled = enabled
             locked.save(update_fields=["auto_enabled"])
             paper, ref = is_paper(locked.account), session_ref(locked)
-        text = messages.auto_hedge_toggled(enabled=enabled, by=user.get_username(), session=ref, paper=paper, reason=reason, at=now)
+        text = messages.auto_hedge_toggled(
+            enabled=enabled, by=user.get_username(), session=ref, paper=paper, reason=reason, at=now
+        )
         level = Alert.Level.INFO if enabled else Alert.Level.WARNING
         return alert(session, "auto_hedge_toggled", level, plain(text), now, deliver)
 

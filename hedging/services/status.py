@@ -26,7 +26,7 @@ from hedging.core.margin import ConstantsMargin, one_decimal, utilisation_pct
 from hedging.core.settings import HedgeSettings
 from hedging.models import ActiveHedge, Alert, Control, DailySession, HedgeTransaction, MarginSnapshot, StrategyExecution
 from hedging.services import calculator, executor, monitor, orchestrator, scheduler
-from hedging.services.executor import Ports
+from hedging.ports import Ports
 from hedging.services.runtime import trading_mode
 
 WORKER_STALE = timedelta(minutes=3)  # snapshots come every minute in market hours
@@ -118,7 +118,9 @@ class Overview:
 
 
 def todays_sessions(day: date):
-    return DailySession.objects.filter(date=day, is_replay=False).select_related("account").order_by("account__name", "index_name")
+    return (
+        DailySession.objects.filter(date=day, is_replay=False).select_related("account").order_by("account__name", "index_name")
+    )
 
 
 def overview(now: datetime, connect: Callable[[BrokerAccount], Ports], sessions=None) -> Overview:
@@ -139,7 +141,9 @@ def session_status(
     snapshot = session.snapshots.order_by("-taken_at").first()
     model, problem = margin_model(session)
     if session.last_tick_failed:
-        problem = "; ".join(filter(None, [f"the {session.last_tick_at.astimezone(IST):%H:%M} tick failed: {session.last_tick_note}", problem]))
+        problem = "; ".join(
+            filter(None, [f"the {session.last_tick_at.astimezone(IST):%H:%M} tick failed: {session.last_tick_note}", problem])
+        )
     entered = scheduler.open_baskets(executions)
     reading, broker = read_broker(session, connect, model, entered, now)
     margin = margin_now(reading, snapshot, now)
@@ -164,7 +168,9 @@ def session_status(
         cap=settings.max_hedge_cost_per_day,
         cooldown_left=int(cooldown_left(state, settings)),
         next_entries=next_entries(session, executions, state, settings, model if margin else None),
-        decision=verdict(state, settings, model if margin else None, transactions, auto_global and session.auto_enabled, market_open, problem),
+        decision=verdict(
+            state, settings, model if margin else None, transactions, auto_global and session.auto_enabled, market_open, problem
+        ),
         last_action=transactions[-1] if transactions else None,
         broker=broker,
         worker=worker_health(snapshot, now, market_open),
@@ -234,7 +240,11 @@ def tick_state(session, now, margin, open_baskets, hedges, executions, transacti
 
 
 def next_entries(
-    session: DailySession, executions: list[StrategyExecution], state: TickState, settings: HedgeSettings, model: ConstantsMargin | None
+    session: DailySession,
+    executions: list[StrategyExecution],
+    state: TickState,
+    settings: HedgeSettings,
+    model: ConstantsMargin | None,
 ) -> tuple[NextEntry, ...]:
     """Each pending entry with the utilisation it would bring: today's open baskets kept
     open, the pending entries before it that are still in at its time added, the hedges
@@ -290,7 +300,9 @@ def verdict(
         return Verdict("BUY", reason if need.reaches_target else f"{reason}; the target is out of reach")
     sellable = sellable_hedges(state, settings, model)
     if sellable:
-        return Verdict(EXIT, f"utilisation under {one_decimal(settings.exit_trigger_pct)}%: {sellable} hedge basket(s) can be sold")
+        return Verdict(
+            EXIT, f"utilisation under {one_decimal(settings.exit_trigger_pct)}%: {sellable} hedge basket(s) can be sold"
+        )
     return Verdict(None, "no entry needs a hedge")
 
 

@@ -12,7 +12,7 @@ from hedging import tasks
 from hedging.core.clock import at
 from hedging.models import HedgeOrder, HedgeTransaction, StrategyExecution
 from hedging.services import orchestrator, runtime
-from hedging.services.executor import Ports
+from hedging.ports import Ports
 from tests.factories import BrokerAccountFactory, DailySessionFactory, StaffFactory, StrategyScheduleFactory, UserFactory
 from tests.fixtures.simbroker import SIM_DAY
 
@@ -123,9 +123,20 @@ def make_tx(session, moment: time, action="BUY", status="filled", cost="650", ba
     )
     for leg, strike in (("CE", Decimal(24500)), ("PE", Decimal(23500))):
         HedgeOrder.objects.create(
-            transaction=tx, leg=leg, option_type=leg, tag=f"autohedge-{tx.pk}-{leg}-1", symbol=f"NIFTY24NOV26{strike:.0f}{leg}", exchange="NFO",
-            strike=strike, side="BUY" if action == "BUY" else "SELL", quantity=65 * baskets, limit_price=Decimal("5.25"),
-            expected_price=Decimal("5"), status="complete", filled_quantity=65 * baskets, average_price=Decimal("5"),
+            transaction=tx,
+            leg=leg,
+            option_type=leg,
+            tag=f"autohedge-{tx.pk}-{leg}-1",
+            symbol=f"NIFTY24NOV26{strike:.0f}{leg}",
+            exchange="NFO",
+            strike=strike,
+            side="BUY" if action == "BUY" else "SELL",
+            quantity=65 * baskets,
+            limit_price=Decimal("5.25"),
+            expected_price=Decimal("5"),
+            status="complete",
+            filled_quantity=65 * baskets,
+            average_price=Decimal("5"),
         )
     return tx
 

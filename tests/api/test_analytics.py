@@ -79,10 +79,18 @@ def test_one_sessions_utilisation_through_the_day(trader_api, sim_clock, days):
     tuesday, _, _ = days
     for minute, pct in ((16, "40"), (40, "60"), (46, "81")):
         MarginSnapshot.objects.create(
-            session=tuesday, taken_at=at(SIM_DAY, time(9, minute)), broker_used_margin=0, used_margin=0, utilisation_pct=Decimal(pct)
+            session=tuesday,
+            taken_at=at(SIM_DAY, time(9, minute)),
+            broker_used_margin=0,
+            used_margin=0,
+            utilisation_pct=Decimal(pct),
         )
     series = trader_api.get(URL, {"session": tuesday.pk}).json()["utilisation"]
-    assert [(p["at"][11:16], p["utilisation_pct"]) for p in series["points"]] == [("09:16", "40.00"), ("09:40", "60.00"), ("09:46", "81.00")]
+    assert [(p["at"][11:16], p["utilisation_pct"]) for p in series["points"]] == [
+        ("09:16", "40.00"),
+        ("09:40", "60.00"),
+        ("09:46", "81.00"),
+    ]
     assert [(m["at"][11:16], m["kind"], m["label"]) for m in series["markers"]] == [
         ("09:20", "entry", "P1"), ("09:40", "buy", "BUY 1"), ("09:45", "entry", "P2"), ("14:30", "exit", "EXIT 1"),
     ]

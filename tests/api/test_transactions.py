@@ -34,11 +34,25 @@ def test_every_action_newest_first_with_legs_and_who(trader_api, two_days, staff
     assert response.json()["count"] == 4
     assert ids(response) == [rows[k].pk for k in ("exit", "failed", "buy", "old")]
     failed = response.json()["results"][1]
-    assert (failed["requested_by"], failed["origin"], failed["status"], failed["session"]) == (staff.username, "manual", "failed", today.pk)
+    assert (failed["requested_by"], failed["origin"], failed["status"], failed["session"]) == (
+        staff.username,
+        "manual",
+        "failed",
+        today.pk,
+    )
     buy = response.json()["results"][2]
-    assert (buy["reason"], buy["for_entries"], buy["cost"], buy["util_after_pct"], buy["latency_ms"]) == ("P2: test", ["P2"], "650.00", "81.00", 120.0)
+    assert (buy["reason"], buy["for_entries"], buy["cost"], buy["util_after_pct"], buy["latency_ms"]) == (
+        "P2: test",
+        ["P2"],
+        "650.00",
+        "81.00",
+        120.0,
+    )
     assert buy["decided_at"] == "2026-11-24T09:40:00+05:30"
-    assert [(o["leg"], o["strike"], o["average_price"]) for o in buy["orders"]] == [("CE", "24500.00", "5.00"), ("PE", "23500.00", "5.00")]
+    assert [(o["leg"], o["strike"], o["average_price"]) for o in buy["orders"]] == [
+        ("CE", "24500.00", "5.00"),
+        ("PE", "23500.00", "5.00"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -71,7 +85,12 @@ def test_pages_of_fifty(trader_api):
 
 @pytest.mark.parametrize(
     "params, field",
-    [({"date": "24-11-2026"}, "date"), ({"action": "HOLD"}, "action"), ({"status": "done"}, "status"), ({"session": "x"}, "session")],
+    [
+        ({"date": "24-11-2026"}, "date"),
+        ({"action": "HOLD"}, "action"),
+        ({"status": "done"}, "status"),
+        ({"session": "x"}, "session"),
+    ],
 )
 def test_bad_filters_are_refused_naming_the_field(trader_api, params, field):
     response = trader_api.get(URL, params)

@@ -21,7 +21,7 @@ def at(hhmm: str) -> datetime:
     return datetime(2026, 11, 24, hour, minute, tzinfo=IST)
 
 
-def chain(spot=D("24000")) -> Market:
+def chain(spot=Decimal("24000")) -> Market:
     """CE and PE every 50 points, cheaper the further out."""
     quotes = []
     for step in range(1, 25):
@@ -162,7 +162,9 @@ def test_cheapest_eligible_strike_wins_under_the_constants_model():
 
 
 def test_no_eligible_strike_alerts_and_says_why():
-    market = lambda: Market(D("24000"), [OptionQuote("X", "CE", D("24500"), D("0.05"), D("0.10"))])
+    def market() -> Market:
+        return Market(D("24000"), [OptionQuote("X", "CE", D("24500"), D("0.05"), D("0.10"))])
+
     decision = decide(state(used=433000, n=1, entries=[("P2", "09:45", 2)]), SETTINGS, NIFTY_0DTE, market)
     assert decision.action is None
     assert decision.alerts[0].kind == "no_eligible_strike"

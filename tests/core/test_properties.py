@@ -69,7 +69,9 @@ def test_a_buy_is_needed_and_no_larger_than_needed(case):
         return
     k = window_baskets(state)
     assert k > 0, "a buy with no entry coming"
-    pct = lambda used: utilisation_pct(used, state.budget)
+    def pct(used):
+        return utilisation_pct(used, state.budget)
+
     assert pct(projected(state, model, k)) > SETTINGS.entry_trigger_pct, "an unneeded buy"
     h = decision.hedge_baskets
     assert h <= state.open_baskets + k - state.hedges_held, "hedges beyond N + K save nothing"
@@ -87,7 +89,9 @@ def test_when_capacity_and_cap_allow_the_projection_ends_at_or_under_the_trigger
     if not k:
         return
     useful = state.open_baskets + k - state.hedges_held
-    pct = lambda used: utilisation_pct(used, state.budget)
+    def pct(used):
+        return utilisation_pct(used, state.budget)
+
     reachable = useful > 0 and pct(projected(state, model, k, useful)) <= SETTINGS.entry_target_pct
     affordable = state.spent_today + COST_PER_BASKET * max(useful, 0) <= SETTINGS.max_hedge_cost_per_day
     if not (reachable and affordable):
@@ -106,7 +110,9 @@ def test_an_exit_never_leaves_a_later_entry_needing_a_hedge(case):
         return
     n, h, x = state.open_baskets, state.hedges_held, decision.hedge_baskets
     after = state.used_margin - model.basket_margin(n, h) + model.basket_margin(n, h - x)
-    pct = lambda used: utilisation_pct(used, state.budget)
+    def pct(used):
+        return utilisation_pct(used, state.budget)
+
     assert pct(after) < SETTINGS.exit_trigger_pct
     later = sum(e.baskets for e in state.pending_entries)
     assert pct(after + model.basket_margin(n + later, h - x) - model.basket_margin(n, h - x)) <= SETTINGS.entry_trigger_pct

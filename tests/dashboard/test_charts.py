@@ -43,7 +43,9 @@ def test_utilisation_is_drawn_across_the_session_with_the_thresholds():
 
 def test_markers_are_labelled_and_escaped():
     moment = at(SIM_DAY, time(9, 40))
-    svg = charts.utilisation_chart(series([(time(9, 16), "40")], [Marker(moment, "<P2>", "entry"), Marker(moment, "BUY 1", "buy")]))
+    svg = charts.utilisation_chart(
+        series([(time(9, 16), "40")], [Marker(moment, "<P2>", "entry"), Marker(moment, "BUY 1", "buy")])
+    )
     assert "&lt;P2&gt; 09:40" in svg and "<P2>" not in svg
     assert 'class="marker buy"' in svg and "BUY 1 09:40" in svg
 
@@ -54,7 +56,10 @@ def test_no_readings_says_so():
 
 
 def test_bars_scale_to_the_largest_value_and_go_below_zero():
-    groups = [charts.BarGroup("23 Nov", "NIFTY", (Decimal(1000), Decimal(4000))), charts.BarGroup("24 Nov", "replay", (Decimal(-500), Decimal(0)))]
+    groups = [
+        charts.BarGroup("23 Nov", "NIFTY", (Decimal(1000), Decimal(4000))),
+        charts.BarGroup("24 Nov", "replay", (Decimal(-500), Decimal(0))),
+    ]
     svg = charts.bar_chart(groups, [("actual", "actual"), ("static", "static")], lambda v: f"{v:.0f}", "spend")
     heights = {title: float(h) for h, title in re.findall(r'height="([\d.]+)"><title>([^<]+)</title>', svg)}
     assert heights["23 Nov static: 4000"] == pytest.approx(4 * heights["23 Nov actual: 1000"], abs=0.5)

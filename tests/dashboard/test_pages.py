@@ -68,7 +68,9 @@ def test_editing_and_disabling_a_row(staff_client):
 
 
 def test_todays_session_in_one_click(staff_client, live_account, sim_clock):
-    response = staff_client.post("/sessions/", {"account": live_account.pk, "index_name": "SENSEX", "num_baskets": 2}, follow=True)
+    response = staff_client.post(
+        "/sessions/", {"account": live_account.pk, "index_name": "SENSEX", "num_baskets": 2}, follow=True
+    )
     session = DailySession.objects.get()
     assert (session.date, session.expiry, session.lots_per_basket, session.budget) == (SIM_DAY, SIM_DAY, 10, 2000000)
     assert "session created from the defaults." in text(response)
@@ -116,7 +118,13 @@ def test_the_csv_export_follows_the_filters(staff_client, staff, actions):
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 1
     row = rows[0]
-    assert (row["action"], row["reason"], row["cost"], row["strikes"], row["for_entries"]) == ("BUY", "P2: test", "1830.50", "CE 24500.00 PE 23500.00", "P2")
+    assert (row["action"], row["reason"], row["cost"], row["strikes"], row["for_entries"]) == (
+        "BUY",
+        "P2: test",
+        "1830.50",
+        "CE 24500.00 PE 23500.00",
+        "P2",
+    )
     assert row["decided_at"] == "2026-11-24T09:40:00+05:30"
 
 
@@ -128,7 +136,9 @@ def test_analytics_draws_charts(staff_client, sim_clock, actions):
     make_entry(session, "P1", time(9, 20))
     make_entry(session, "P2", time(9, 45))
     for minute, pct in ((16, 40), (30, 60)):
-        MarginSnapshot.objects.create(session=session, taken_at=at(SIM_DAY, time(9, minute)), broker_used_margin=0, used_margin=0, utilisation_pct=pct)
+        MarginSnapshot.objects.create(
+            session=session, taken_at=at(SIM_DAY, time(9, minute)), broker_used_margin=0, used_margin=0, utilisation_pct=pct
+        )
     page = text(staff_client.get("/analytics/"))
     assert page.count('<svg class="chart"') == 3
     assert '<polyline class="util-line"' in page

@@ -32,7 +32,11 @@ def test_a_saved_replay_shows_on_the_pages(client, staff, replayed, sim_clock):
     assert "BUY 1" in transactions and '<span class="pill replay">replay</span>' in transactions
     day = text(client.get(f"/sessions/{replayed.pk}/"))
     assert "replay: one-entry-breach" in day and '<polyline class="util-line"' in day and "BUY 1 09:40" in day
-    analytics = text(client.get("/analytics/", {"date_from": "2026-11-24", "date_to": "2026-11-24", "include_replays": "on", "session": replayed.pk}))
+    analytics = text(
+        client.get(
+            "/analytics/", {"date_from": "2026-11-24", "date_to": "2026-11-24", "include_replays": "on", "session": replayed.pk}
+        )
+    )
     assert '<polyline class="util-line"' in analytics and '<span class="pill replay">replay</span>' in analytics
 
 

@@ -44,7 +44,9 @@ def test_the_panel_shows_what_the_last_tick_did_and_why(staff_client, trading_da
     trading_day.refresh_from_db()
     assert trading_day.transactions.get().status == "filled"
     page = text(staff_client.get("/"))
-    assert f'data-testid="last-tick">Last tick {trading_day.last_tick_at.astimezone(IST):%H:%M:%S}: P2 at 10:00: projected' in page
+    assert (
+        f'data-testid="last-tick">Last tick {trading_day.last_tick_at.astimezone(IST):%H:%M:%S}: P2 at 10:00: projected' in page
+    )
 
 
 def test_the_refresh_endpoint_serves_the_panel_alone(staff_client, trading_day):
@@ -71,7 +73,9 @@ def test_the_global_switch(staff_client, trading_day, celery_eager):
     assert 'id="global-state">OFF<' in page and "(global off)" in page and "auto-hedge off" in page
 
 
-def test_a_manual_buy_from_the_panel(staff_client, staff, trading_day, simbroker, celery_eager, django_capture_on_commit_callbacks):
+def test_a_manual_buy_from_the_panel(
+    staff_client, staff, trading_day, simbroker, celery_eager, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post("/manual", {"session": trading_day.pk, "action": "BUY", "hedge_baskets": 1})
     assert response.status_code == 302

@@ -464,7 +464,8 @@ def judge_buy(day, a, t, upcoming, label, n, h, used, need, here, known, spent, 
         if got and spent + per_basket * required > cap and (names, "cap") not in reported_missing:
             reported_missing.add((names, "cap"))
             out.add("missing_alert", t, f"BUY of {got} of {required} required hedge basket(s), cut short by the cap "
-                                        f"₹{cap} (spent ₹{fmt(spent)}, ₹{fmt(per_basket)} a basket) with no cap_reached alert: {why}")
+                                        f"₹{cap} (spent ₹{fmt(spent)}, ₹{fmt(per_basket)} a basket) "
+                                        f"with no cap_reached alert: {why}")
         elif not (got and spent + per_basket * required > cap):
             out.add("under_buy", t, f"BUY of {got} hedge basket(s), {required} required, no cap_reached alert: {why}")
 

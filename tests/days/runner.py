@@ -121,7 +121,9 @@ def forecast_findings(scenario: dict, result: dict) -> list[Finding]:
         return []
     raised = {(a["time"], a["kind"]) for a in result["alerts"] if a["level"] != "info"}
     missing = raised - {(a["time"], a["kind"]) for a in told}
-    return [Finding("forecast", moment, f"the forecast does not tell of the day's {kind} alert") for moment, kind in sorted(missing)]
+    return [
+        Finding("forecast", moment, f"the forecast does not tell of the day's {kind} alert") for moment, kind in sorted(missing)
+    ]
 
 
 def surprise_free(scenario: dict) -> bool:

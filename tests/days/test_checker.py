@@ -86,7 +86,9 @@ def test_a_buy_with_no_entry_in_the_lookahead_is_a_false_positive():
 
 def test_a_buy_with_the_projection_under_the_trigger_is_a_false_positive():
     roomy = day(budget=3000000)
-    assert kinds(roomy, result([action("09:40:00", "BUY", 1)], entries={"P1": ("09:20:00", 1, 14.4), "P2": ("09:45:00", 2, 35.1)})) == ["false_positive"]
+    assert kinds(
+        roomy, result([action("09:40:00", "BUY", 1)], entries={"P1": ("09:20:00", 1, 14.4), "P2": ("09:45:00", 2, 35.1)})
+    ) == ["false_positive"]
 
 
 def test_no_buy_before_an_entry_that_needs_one_is_a_miss():
@@ -97,13 +99,17 @@ def test_no_buy_before_an_entry_that_needs_one_is_a_miss():
 
 def test_a_miss_excused_by_a_cap_alert_is_not_a_miss_when_the_cap_allowed_nothing():
     # The cheapest eligible hedge basket at 09:40 costs about ₹260 (asks near ₹2 a leg × 65).
-    outcome = result(alerts=[alert("09:40:00", "cap_reached")], entries={"P1": ("09:20:00", 1, 33.3), "P2": ("09:45:00", 2, 99.9)})
+    outcome = result(
+        alerts=[alert("09:40:00", "cap_reached")], entries={"P1": ("09:20:00", 1, 33.3), "P2": ("09:45:00", 2, 99.9)}
+    )
     assert check_day(day(config={"max_hedge_cost_per_day": 100}), outcome) == []
     assert kinds(day(config={"max_hedge_cost_per_day": 50000}), outcome) == ["miss"]  # the cap allowed one
 
 
 def test_a_breach_alert_alone_does_not_excuse_buying_nothing():
-    outcome = result(alerts=[alert("09:40:00", "breach_unavoidable")], entries={"P1": ("09:20:00", 1, 33.3), "P2": ("09:45:00", 2, 99.9)})
+    outcome = result(
+        alerts=[alert("09:40:00", "breach_unavoidable")], entries={"P1": ("09:20:00", 1, 33.3), "P2": ("09:45:00", 2, 99.9)}
+    )
     assert kinds(day(), outcome) == ["miss"]
 
 
@@ -207,12 +213,16 @@ def test_entries_in_one_minute_count_together():
     entries = {"P1": ("09:20:00", 1, 33.3), "P2": ("09:45:00", 1, 81.0), "P3": ("09:45:00", 1, 81.0)}
     # P2 alone (66.6 %) needs nothing; P2 and P3 together (99.9 %) need one hedge basket at 09:40.
     assert check_day(day(**together), result(GOOD, entries=entries)) == []
-    assert kinds(day(**together), result(entries={**entries, "P2": ("09:45:00", 1, 99.9), "P3": ("09:45:00", 1, 99.9)})) == ["miss"]
+    assert kinds(day(**together), result(entries={**entries, "P2": ("09:45:00", 1, 99.9), "P3": ("09:45:00", 1, 99.9)})) == [
+        "miss"
+    ]
 
 
 def test_a_no_eligible_strike_alert_is_checked_against_the_prices():
     # At 09:40, 0 DTE, IV 12 %: NIFTY strikes 400–600 points out cost ₹2–₹6, so the excuse is false.
-    outcome = result(alerts=[alert("09:40:00", "no_eligible_strike")], entries={"P1": ("09:20:00", 1, 33.3), "P2": ("09:45:00", 2, 99.9)})
+    outcome = result(
+        alerts=[alert("09:40:00", "no_eligible_strike")], entries={"P1": ("09:20:00", 1, 33.3), "P2": ("09:45:00", 2, 99.9)}
+    )
     assert kinds(day(), outcome) == ["false_excuse"]
     # With a premium window no strike fits (₹50–₹60 at 0 DTE, ≥ 200 points out), it is true.
     assert check_day(day(config={"min_premium": 50, "max_premium": 60}), outcome) == []

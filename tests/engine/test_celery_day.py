@@ -46,7 +46,10 @@ def two_brokers():
     """The one-entry-breach day on two simulated brokers (a paper and a live account)."""
     scenario = load_scenario(SCENARIOS / "one-entry-breach.json")
     clock = clock_reaching(at(scenario.date, scenario.schedule[1].entry) - timedelta(minutes=5))
-    servers = [start_server(build_simbroker(scenario, clock, margin_per_basket=NIFTY_0DTE, api_key="e2e-key", rate_limits=True)) for _ in range(2)]
+    servers = [
+        start_server(build_simbroker(scenario, clock, margin_per_basket=NIFTY_0DTE, api_key="e2e-key", rate_limits=True))
+        for _ in range(2)
+    ]
     yield clock, servers
     for server, _ in servers:
         stop_server(server)

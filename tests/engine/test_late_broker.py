@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from hedging.models import ActiveHedge, Alert, HedgeOrder, HedgeTransaction
+from hedging.ports import WATCH
 from hedging.services import executor, orchestrator
 from tests.engine.test_services import make_world
 
@@ -55,7 +56,7 @@ def test_a_placement_the_broker_acts_on_late_is_taken_up_not_sent_again(late):
 def test_an_order_placed_after_it_was_given_up_is_adopted_into_the_books():
     world = make_world()
     tx, ce = lost_buy(world)
-    world.clock.advance(executor.WATCH.total_seconds() + 1)
+    world.clock.advance(WATCH.total_seconds() + 1)
     tx = executor.execute(tx.pk, world.ports)
     assert tx.status == "partial" and tx.cost > 0  # the PE filled, the CE given up
 

@@ -74,7 +74,9 @@ def test_a_sensex_day_needing_1200_units_a_leg_buys_them_in_slices_under_the_fre
     assert run.result["entries"][0]["util_pct"] == 80.0  # six hedged baskets: 6 × ₹1,60,000 of ₹12L
 
 
-def test_a_live_account_on_a_sandbox_openalgo_is_shown_as_sandbox_and_warned_once(trading_day, simbroker, celery_eager, trader_api):
+def test_a_live_account_on_a_sandbox_openalgo_is_shown_as_sandbox_and_warned_once(
+    trading_day, simbroker, celery_eager, trader_api
+):
     """An OpenAlgo in analyzer mode answers funds with "mode": "analyze": its margins
     and fills are simulated, so the panel, the API and Telegram must not say LIVE."""
     simbroker.analyze = True

@@ -49,9 +49,19 @@ def test_rows_are_the_orms_rows_in_the_order_asked():
 def an_order(session: DailySession) -> HedgeOrder:
     make_transactions(session)
     tx = HedgeTransaction.objects.filter(session=session).first()
-    return HedgeOrder.objects.create(transaction=tx, leg="CE", option_type="CE", tag=f"rows-{tx.pk}", symbol="NIFTY24NOV2625500CE",
-                                     exchange="NFO", strike=Decimal(25500), side="BUY", quantity=65,
-                                     limit_price=Decimal("2.20"), expected_price=Decimal("2.05"))
+    return HedgeOrder.objects.create(
+        transaction=tx,
+        leg="CE",
+        option_type="CE",
+        tag=f"rows-{tx.pk}",
+        symbol="NIFTY24NOV2625500CE",
+        exchange="NFO",
+        strike=Decimal(25500),
+        side="BUY",
+        quantity=65,
+        limit_price=Decimal("2.20"),
+        expected_price=Decimal("2.05"),
+    )
 
 
 def test_an_update_writes_the_fields_named_and_stamps_the_row():

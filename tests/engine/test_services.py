@@ -18,8 +18,8 @@ from hedging.core.clock import SteppedClock, at
 from hedging import tasks
 from hedging.core.decide import ActionRefused
 from hedging.models import ActiveHedge, Alert, Control, DailySession, ExchangeHoliday, HedgeTransaction
-from hedging.services import executor, orchestrator
-from hedging.services.executor import Ports
+from hedging.services import executor, orchestrator, sessions
+from hedging.ports import SETTLE, WATCH, Ports
 from schedules.models import StrategySchedule
 from tests.engine.test_replay_samples import SCENARIOS
 from tests.factories import BrokerAccountFactory, DailySessionFactory, StaffFactory
@@ -116,10 +116,10 @@ def test_an_order_whose_answer_was_lost_is_never_sent_again(world):
     assert unknown.level == "critical" and "is not sent again" in unknown.text and "09:42:00" in unknown.text
     outcome = world.tick("09:40:05")
     assert "in flight" in outcome.note and len(world.transactions()) == 1
-    world.clock.advance(executor.SETTLE.total_seconds())
+    world.clock.advance(SETTLE.total_seconds())
     executor.execute(tx.pk, world.ports)
     assert len(world.our_orders()) == 1 and HedgeTransaction.objects.get(pk=tx.pk).status == "placed"
-    world.clock.advance(executor.WATCH.total_seconds())
+    world.clock.advance(WATCH.total_seconds())
     tx = executor.execute(tx.pk, world.ports)
     assert tx.status == "partial" and len(world.our_orders()) == 1
     assert Alert.objects.get(session=world.session, kind="order_failed").level == "critical"
@@ -247,7 +247,7 @@ def test_unknown_index_and_dte_is_refused(world):
     assert Alert.objects.filter(session=world.session, kind="no_margin_constants").count() == 1
     session = DailySessionFactory.build(account=BrokerAccountFactory(), expiry=world.session.date + timedelta(days=7))
     with pytest.raises(ValidationError) as refused:
-        session.full_clean()
+        sessions.validate(session, sessions.SESSION_CONSTRAINT_FIELDS, sessions.known_margin)
     assert "margin_unhedged" in refused.value.message_dict
 
 

@@ -55,7 +55,8 @@ def test_a_worker_killed_while_placing_leaves_one_order_per_leg(day, workers, pl
         if placed:
             assert held_leg in {o["symbol"][-2:] for o in day.our_orders()}
         else:
-            wait_for(lambda: day.get("faults")["dropped"] == dropped + 1, timeout=10, interval=0.02,
+            # B023: the lambdas in these loops are called before the loop moves on
+            wait_for(lambda: day.get("faults")["dropped"] == dropped + 1, timeout=10, interval=0.02,  # noqa: B023
                      what="the dead worker's request to be dropped")
             assert held_leg not in {o["symbol"][-2:] for o in day.our_orders()}
             assert tx.orders.get(leg=held_leg).status == "sent"
@@ -133,5 +134,5 @@ def test_a_worker_killed_after_the_fills_are_recorded_before_the_alert(day, work
             session = day.fresh_session()
             kill_at_the_pause(workers, session)
             [tick] = enqueue(tasks.lookahead_batch, [session.pk])
-            workers.until(lambda: f"{tick}] succeeded" in workers.log() and settled(session), "the next tick")
+            workers.until(lambda: f"{tick}] succeeded" in workers.log() and settled(session), "the next tick")  # noqa: B023
             assert_bought_once(day, session)

@@ -7,7 +7,7 @@ import redis
 from brokers.openalgo import OpenAlgoClient
 from hedging import tasks
 from hedging.services import orchestrator
-from hedging.services.executor import Ports
+from hedging.ports import Ports
 from tests.fixtures.processes import CELERY_REDIS_URL
 
 from .world import KEY, assert_bought_once, enqueue, settled

@@ -51,7 +51,12 @@ def session_like(scenario: Scenario, **fields) -> DailySession:
     account = fields.pop("account", None) or BrokerAccountFactory()
     for row in scenario.schedule:
         StrategyScheduleFactory(
-            account=account, index_name=scenario.index, name=row.name, entry_time=row.entry, exit_time=row.exit, baskets=row.baskets
+            account=account,
+            index_name=scenario.index,
+            name=row.name,
+            entry_time=row.entry,
+            exit_time=row.exit,
+            baskets=row.baskets,
         )
     values = dict(
         account=account,

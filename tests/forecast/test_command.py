@@ -25,7 +25,16 @@ def forecast(*args: str) -> str:
 
 def test_json_for_a_scenario_is_the_documented_shape_in_plain_numbers():
     answer = json.loads(forecast(str(SCENARIOS / "one-entry-breach.json"), "--json"))
-    assert set(answer) == {"planned", "breaches", "cap_covers", "shortfall_from", "cost_low", "cost_high", "peak_util_pct", "alerts"}
+    assert set(answer) == {
+        "planned",
+        "breaches",
+        "cap_covers",
+        "shortfall_from",
+        "cost_low",
+        "cost_high",
+        "peak_util_pct",
+        "alerts",
+    }
     assert answer["planned"] == [
         {"time": "09:40:00", "hedge_baskets": 1, "for_entries": ["P2"], "util_projected_pct": 99.9, "util_after_pct": 81.0}
     ]
@@ -82,12 +91,18 @@ def test_a_session_is_forecast_from_its_broker(monkeypatch):
     assert [(b["time"], b["hedge_baskets"]) for b in answer["planned"]] == [("09:40:00", 1)]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["nope.json"], "nope.json: scenario: cannot read"),
-    ([str(SCENARIOS / "one-entry-breach.json"), "--date", "24/11/2026"], "--date: expected YYYY-MM-DD"),
-    ([str(SCENARIOS / "one-entry-breach.json"), "--date", "2026-11-28"], "one-entry-breach.json: date: 2026-11-28 is not a trading day"),
-    (["999999"], "session: no session 999999"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["nope.json"], "nope.json: scenario: cannot read"),
+        ([str(SCENARIOS / "one-entry-breach.json"), "--date", "24/11/2026"], "--date: expected YYYY-MM-DD"),
+        (
+            [str(SCENARIOS / "one-entry-breach.json"), "--date", "2026-11-28"],
+            "one-entry-breach.json: date: 2026-11-28 is not a trading day",
+        ),
+        (["999999"], "session: no session 999999"),
+    ],
+)
 def test_bad_input_is_one_line_naming_the_field(args, message):
     with pytest.raises(CommandError) as refused:
         forecast(*args)

@@ -38,7 +38,11 @@ def test_a_session_before_the_open_plans_what_its_scenario_day_does():
     assert [e.name for e in result.entries] == ["P1", "P2"]  # the day's enabled rows only
     assert buys(result.planned) == buys(sample_forecast("one-entry-breach").planned) == [("09:40", 1)]
     buy = result.planned[0]
-    assert (buy.for_entries, round(buy.util_projected_pct, 1), round(buy.util_after_pct, 1)) == (("P2",), Decimal("99.9"), Decimal("81.0"))
+    assert (buy.for_entries, round(buy.util_projected_pct, 1), round(buy.util_after_pct, 1)) == (
+        ("P2",),
+        Decimal("99.9"),
+        Decimal("81.0"),
+    )
     assert result.assumptions.spot == Decimal("24000") and result.assumptions.other_margin == 0
     assert result.cap_covers and result.breaches == ()
     assert 0 < result.cost_low <= result.cost <= result.cost_high

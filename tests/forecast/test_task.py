@@ -153,7 +153,9 @@ def test_plan_against_actual_pairs_the_stored_plan_with_the_day():
     assert [(e["name"], e["util_pct"], e["status"], e["actual_util_pct"]) for e in view["entries"]] == [
         ("P1", 33.3, "entered", 33.3), ("P2", 81.0, "scheduled", None)]
     assert [(b["time"], b["hedge_baskets"]) for b in view["forecast"]["planned"]] == [("09:40:00", 1)]
-    assert view["actual_buys"] == [{"time": "09:41:00", "hedge_baskets": 1, "for_entries": ["P2"], "cost": 280.5, "status": "filled"}]
+    assert view["actual_buys"] == [
+        {"time": "09:41:00", "hedge_baskets": 1, "for_entries": ["P2"], "cost": 280.5, "status": "filled"}
+    ]
     assert view["spent"] == 280.5
 
 

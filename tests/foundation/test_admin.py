@@ -28,6 +28,15 @@ def session_form(account, **overrides):
     return form
 
 
+def test_admin_refuses_a_session_with_no_margin_constants_for_its_days_to_expiry(staff_client):
+    response = staff_client.post(
+        reverse("admin:hedging_dailysession_add"), session_form(BrokerAccountFactory(), expiry="2026-12-01")
+    )
+    assert response.status_code == 200
+    assert "No margin constants for NIFTY at 5 DTE" in response.content.decode()
+    assert DailySession.objects.count() == 0
+
+
 def test_admin_shows_threshold_order_as_form_error(staff_client):
     account = BrokerAccountFactory()
     response = staff_client.post(

@@ -14,7 +14,7 @@ from brokers.models import BrokerAccount, Mode
 from hedging.core.clock import at
 from hedging.models import Alert, DailySession
 from hedging.services import orchestrator, runtime
-from hedging.services.executor import Ports
+from hedging.ports import Ports
 from tests.api.fixtures import NIFTY_LOT, make_entry, make_tx
 from tests.factories import DailySessionFactory, StaffFactory, StrategyScheduleFactory
 from tests.fixtures.simbroker import SIM_DAY

@@ -105,15 +105,9 @@ def test_place_fill_and_see_it_everywhere(client, simbroker):
     assert [entry.strategy for entry in simbroker.order_log] == ["ah-t1"]
 
 
-def test_modify_then_cancel(client):
+def test_a_resting_order_is_cancelled(client):
     symbol = hedge_symbol(client)
     ask = client.quotes(symbol, "NFO").ask
-    resting = client.place_order(strategy="ah-t2", price=ask - 5, **order(symbol))
-    assert client.order_status(resting.order_id, "ah-t2").is_open
-
-    client.modify_order(order_id=resting.order_id, strategy="ah-t2", price=ask, **order(symbol))
-    assert client.order_status(resting.order_id, "ah-t2").is_complete
-
     other = client.place_order(strategy="ah-t3", price=ask - 5, **order(symbol))
     assert client.cancel_order(other.order_id, "ah-t3").order_id == other.order_id
     assert client.order_status(other.order_id, "ah-t3").status == "cancelled"

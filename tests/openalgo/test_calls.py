@@ -23,7 +23,6 @@ from brokers.openalgo_types import (
     expiry_code,
     parse_expiry,
     to_decimal,
-    to_expiry_code,
     to_int,
 )
 
@@ -90,7 +89,14 @@ def test_margin_sends_numbers_as_strings(api, client):
     ]
     margin = client.margin(legs)
     assert sent(api.calls[0])["positions"] == [
-        {"symbol": "NIFTY01DEC2626000CE", "exchange": "NFO", "action": "SELL", "quantity": "65", "product": "NRML", "pricetype": "MARKET"},
+        {
+            "symbol": "NIFTY01DEC2626000CE",
+            "exchange": "NFO",
+            "action": "SELL",
+            "quantity": "65",
+            "product": "NRML",
+            "pricetype": "MARKET",
+        },
         {
             "symbol": "NIFTY01DEC2622000PE",
             "exchange": "NFO",
@@ -110,8 +116,24 @@ def test_margin_sends_numbers_as_strings(api, client):
 
 def test_positionbook(api, client):
     rows = [
-        {"symbol": "NIFTY01DEC2626000CE", "exchange": "NFO", "product": "NRML", "quantity": "-65", "average_price": "120.50", "ltp": 0, "pnl": "0.00"},
-        {"symbol": "NIFTY01DEC2622000PE", "exchange": "NFO", "product": "NRML", "quantity": 65, "average_price": 4.45, "ltp": 5.1, "pnl": 42.25},
+        {
+            "symbol": "NIFTY01DEC2626000CE",
+            "exchange": "NFO",
+            "product": "NRML",
+            "quantity": "-65",
+            "average_price": "120.50",
+            "ltp": 0,
+            "pnl": "0.00",
+        },
+        {
+            "symbol": "NIFTY01DEC2622000PE",
+            "exchange": "NFO",
+            "product": "NRML",
+            "quantity": 65,
+            "average_price": 4.45,
+            "ltp": 5.1,
+            "pnl": 42.25,
+        },
     ]
     api.post(url("positionbook"), json={"status": "success", "data": rows})
     short, hedge = client.positionbook()
@@ -120,25 +142,6 @@ def test_positionbook(api, client):
 
 
 # --- orders ---------------------------------------------------------------------------
-
-
-def test_modify_order_sends_every_required_field(api, client):
-    api.post(url("modifyorder"), json={"status": "success", "orderid": "250101000001", "message": "Order modified"})
-    ack = client.modify_order(
-        order_id="250101000001",
-        strategy="ah-1-ce-1",
-        symbol="NIFTY01DEC2622000PE",
-        exchange="NFO",
-        action="BUY",
-        product="NRML",
-        pricetype="LIMIT",
-        price=Decimal("5.05"),
-        quantity=65,
-    )
-    assert (ack.order_id, ack.message) == ("250101000001", "Order modified")
-    body = sent(api.calls[0])
-    assert body["orderid"] == "250101000001"
-    assert (body["price"], body["trigger_price"], body["disclosed_quantity"]) == ("5.05", "0", 0)
 
 
 def test_cancel_order(api, client):
@@ -160,7 +163,13 @@ def test_order_status_accepts_both_pricetype_spellings(api, client, spelling):
 
 def test_orderbook_finds_orders_by_tag(api, client):
     other = {**ORDER_ROW, "orderid": "2", "strategy": "someone-else", "order_status": "trigger pending"}
-    stats = {"total_buy_orders": 2, "total_sell_orders": 0, "total_completed_orders": 1, "total_open_orders": "1", "total_rejected_orders": 0}
+    stats = {
+        "total_buy_orders": 2,
+        "total_sell_orders": 0,
+        "total_completed_orders": 1,
+        "total_open_orders": "1",
+        "total_rejected_orders": 0,
+    }
     api.post(url("orderbook"), json={"status": "success", "data": {"orders": [ORDER_ROW, other], "statistics": stats}})
     book = client.orderbook()
     assert [o.order_id for o in book.by_strategy("ah-1-ce-1")] == ["250101000001"]
@@ -204,7 +213,17 @@ def test_zero_quotes_mean_no_price(api, client):
 
 
 def test_index_quote_has_a_price_but_no_bid_or_ask(api, client):
-    data = {"open": 25900, "high": 26010.5, "low": 25850, "ltp": "25990.35", "ask": 0, "bid": 0, "prev_close": 25870, "volume": 0, "oi": 0}
+    data = {
+        "open": 25900,
+        "high": 26010.5,
+        "low": 25850,
+        "ltp": "25990.35",
+        "ask": 0,
+        "bid": 0,
+        "prev_close": 25870,
+        "volume": 0,
+        "oi": 0,
+    }
     api.post(url("quotes"), json={"status": "success", "data": data})
     quote = client.quotes("NIFTY", "NSE_INDEX")
     assert quote.has_price and quote.ltp == Decimal("25990.35")
@@ -270,7 +289,12 @@ def test_option_symbol(api, client):
               "freeze_qty": 1800, "underlying_ltp": 25990.35}
     api.post(url("optionsymbol"), json=answer)
     symbol = client.option_symbol("NIFTY", "NSE_INDEX", date(2026, 12, 1), "OTM80", "PE")
-    assert (symbol.symbol, symbol.lotsize, symbol.tick_size, symbol.freeze_qty) == ("NIFTY01DEC2622000PE", 65, Decimal("0.05"), 1800)
+    assert (symbol.symbol, symbol.lotsize, symbol.tick_size, symbol.freeze_qty) == (
+        "NIFTY01DEC2622000PE",
+        65,
+        Decimal("0.05"),
+        1800,
+    )
     assert sent(api.calls[0])["expiry_date"] == "01DEC26"
 
 
@@ -291,7 +315,13 @@ def test_ping(api, client):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0.1, Decimal("0.1")), ("0.00", Decimal("0.00")), (" 12.5 ", Decimal("12.5")), (65, Decimal(65)), (Decimal("1.5"), Decimal("1.5"))],
+    [
+        (0.1, Decimal("0.1")),
+        ("0.00", Decimal("0.00")),
+        (" 12.5 ", Decimal("12.5")),
+        (65, Decimal(65)),
+        (Decimal("1.5"), Decimal("1.5")),
+    ],
 )
 def test_to_decimal(value, expected):
     assert to_decimal(value, "x") == expected
@@ -310,7 +340,6 @@ def test_to_int():
 
 
 def test_expiry_conversions():
-    assert to_expiry_code("01-DEC-26") == "01DEC26"
     assert parse_expiry("29-dec-26") == date(2026, 12, 29)
     assert expiry_code(date(2027, 1, 5)) == "05JAN27"
     for bad in ("2026-12-01", "31-FEB-26", "01-XYZ-26"):

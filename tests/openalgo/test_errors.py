@@ -123,7 +123,9 @@ def test_404_broker_without_the_feature(api, client):
 
 
 def test_404_endpoint_missing_on_an_older_server(api, client):
-    message = "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again."
+    message = (
+        "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again."
+    )
     api.post(url("optionsymbol"), status=404, json={"message": message})
     with pytest.raises(NotSupported):
         client.option_symbol("NIFTY", "NSE_INDEX", "01DEC26", "OTM5", "PE")

@@ -112,7 +112,9 @@ def test_manual_orders_from_the_dashboard_and_the_api(
     api = api_client()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}", REMOTE_ADDR=CLIENT)
     with django_capture_on_commit_callbacks(execute=True):
-        assert api.post("/api/hedge/manual/exit", {"session": trading_day.pk, "hedge_baskets": 1}, format="json").status_code == 201
+        assert (
+            api.post("/api/hedge/manual/exit", {"session": trading_day.pk, "hedge_baskets": 1}, format="json").status_code == 201
+        )
     buy, exit_ = HedgeTransaction.objects.order_by("decided_at", "pk")
     assert trail() == [
         (staff.username, "manual.buy", str(trading_day), None, {"transaction": buy.pk, "hedge_baskets": 1}),
@@ -171,7 +173,13 @@ def test_admin_edits_of_schedules_accounts_sessions_and_the_switch(staff_client,
     assert staff_client.post(admin_url(StrategySchedule, "change", row.pk), schedule).status_code == 302
     changelist = {"form-TOTAL_FORMS": 1, "form-INITIAL_FORMS": 1, "form-0-id": row.pk, "_save": "Save"}  # enabled unticked
     assert staff_client.post(admin_url(StrategySchedule, "changelist"), changelist).status_code == 302
-    broker = {"name": "main", "host": "http://127.0.0.1:5000", "api_key_env": "OPENALGO_API_KEY", "product": "NRML", "mode": "live"}
+    broker = {
+        "name": "main",
+        "host": "http://127.0.0.1:5000",
+        "api_key_env": "OPENALGO_API_KEY",
+        "product": "NRML",
+        "mode": "live",
+    }
     assert staff_client.post(admin_url(BrokerAccount, "change", account.pk), {**broker, "enabled": "on"}).status_code == 302
     assert staff_client.post(admin_url(BrokerAccount, "change", account.pk), broker).status_code == 302
     assert staff_client.post(admin_url(Control, "change", Control.get().pk), {}).status_code == 302

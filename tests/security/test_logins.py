@@ -121,7 +121,10 @@ ACTING = {
     "schedule row changed": lambda r: (f"/schedule/{r['row'].pk}/edit", schedule_form(r["row"], entry_time="10:05")),
     "schedule row disabled": lambda r: (f"/schedule/{r['row'].pk}/enabled", {"enabled": "off"}),
     "session created": lambda r: ("/sessions/", {"account": r["other"].pk, "index_name": "NIFTY", "num_baskets": 1}),
-    "admin: schedule row changed": lambda r: (admin_url(StrategySchedule, "change", r["row"].pk), schedule_form(r["row"], entry_time="10:05")),
+    "admin: schedule row changed": lambda r: (
+        admin_url(StrategySchedule, "change", r["row"].pk),
+        schedule_form(r["row"], entry_time="10:05"),
+    ),
     "admin: schedule list's enabled": lambda r: (
         admin_url(StrategySchedule, "changelist"),
         {"form-TOTAL_FORMS": 1, "form-INITIAL_FORMS": 1, "form-0-id": r["row"].pk, "_save": "Save"},

@@ -34,7 +34,7 @@ from hedging import tasks
 from hedging.core.clock import MARKET_OPEN, AcceleratedClock, SteppedClock, at
 from hedging.models import Alert, DailySession, HedgeTransaction
 from hedging.services import notify, orchestrator, runtime
-from hedging.services.executor import Ports
+from hedging.ports import Ports
 from schedules.models import StrategySchedule
 from tests.engine.test_celery_day import NIFTY_0DTE
 from tests.engine.test_replay_samples import SCENARIOS

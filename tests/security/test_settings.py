@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SAFE = {"AUTOHEDGE_ENV": "production", "SECRET_KEY": "x" * 20 + "-long-random-production-secret-key-9f8e7d", "ALLOWED_HOSTS": "hedge.example.com"}
+SAFE = {
+    "AUTOHEDGE_ENV": "production",
+    "SECRET_KEY": "x" * 20 + "-long-random-production-secret-key-9f8e7d",
+    "ALLOWED_HOSTS": "hedge.example.com",
+}
 
 
 def without_unsafe(environ) -> dict[str, str]:

@@ -42,7 +42,9 @@ class Command(BaseCommand):
         # Only this process's account exists, and it points at the simulator: orders go there.
         settings.AUTOHEDGE_CLOCK, settings.AUTOHEDGE_LIVE_TRADING = clock.spec(), True
         celery_app.conf.task_always_eager = True  # no Redis needed: the dashboard's tasks run in-process
-        _, broker_url = start_server(build_demo_simbroker(clock, seed=seed, api_key=os.environ["OPENALGO_API_KEY"], strategies=demo.STRATEGIES))
+        _, broker_url = start_server(
+            build_demo_simbroker(clock, seed=seed, api_key=os.environ["OPENALGO_API_KEY"], strategies=demo.STRATEGIES)
+        )
         bot_api, bot_url = telegram_sim.start()
         demo.use_telegram_sim(bot_url, bot_api.sim.token, DEMO_CHAT)
         day = demo.set_up(clock.sim_start.date(), broker_url)

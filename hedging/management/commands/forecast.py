@@ -20,11 +20,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("target", help="a session id, or a scenario JSON file (the replay format)")
-        parser.add_argument("--date", dest="day", help="the day to forecast, YYYY-MM-DD (default: the session's or the scenario's)")
+        parser.add_argument(
+            "--date", dest="day", help="the day to forecast, YYYY-MM-DD (default: the session's or the scenario's)"
+        )
         parser.add_argument("--json", dest="as_json", action="store_true", help="print the forecast as JSON")
 
     def handle(self, *args, target: str, day: str | None, as_json: bool, **options):
-        result = session_forecast(int(target), parse_day(day)) if target.isdigit() else scenario_forecast(Path(target), parse_day(day))
+        result = (
+            session_forecast(int(target), parse_day(day)) if target.isdigit() else scenario_forecast(Path(target), parse_day(day))
+        )
         self.stdout.write(dumps(result) if as_json else table(result))
 
 

@@ -69,5 +69,7 @@ def summary_table(rows: list[tuple[str, dict]]) -> str:
             f"{s['max_util_pct']:>7.1f} {s['entries_over_trigger']:>4}"
         )
     total = sum(s["hedge_cost"] for _, s in rows)
-    lines.append(f"{'total':<28} {sum(s['hedge_buys'] for _, s in rows):>4} {sum(s['hedge_exits'] for _, s in rows):>5} {total:>10,.2f}")
+    lines.append(
+        f"{'total':<28} {sum(s['hedge_buys'] for _, s in rows):>4} {sum(s['hedge_exits'] for _, s in rows):>5} {total:>10,.2f}"
+    )
     return "\n".join(lines)
