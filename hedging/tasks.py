@@ -84,7 +84,9 @@ def tick_ports(session: DailySession) -> Ports:
     return ports
 
 
-def tick_session(session: DailySession, ports: Ports, tick_started: float | None, rows: orchestrator.Rows) -> orchestrator.TickOutcome:
+def tick_session(
+    session: DailySession, ports: Ports, tick_started: float | None, rows: orchestrator.Rows
+) -> orchestrator.TickOutcome:
     """The session glanced at first, on its batch's rows. The caller notes the tick,
     after its order has left: off its path."""
     return orchestrator.tick(session.pk, ports, tick_started or time.time(), snapshot=False, glanced=(session, rows))

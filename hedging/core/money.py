@@ -37,7 +37,7 @@ def format_lakh(amount: Decimal) -> str:
 def group_indian(digits: str) -> str:
     """'1234567' → '12,34,567': the last three digits, then pairs."""
     head, last3 = digits[:-3], digits[-3:]
-    pairs = []
+    pairs: list[str] = []
     while head:
         pairs.insert(0, head[-2:])
         head = head[:-2]

@@ -212,5 +212,6 @@ def test_own_rate_limit_keeps_under_the_simulators_limiter():
         burst(OpenAlgoClient("http://sim", sim.api_key, transport=transport, rate_limit=False), "raw")
     assert len(sim.order_log) == 10
     sim.reset()
-    burst(OpenAlgoClient("http://sim", sim.api_key, transport=transport, rate_limit=RateLimiter("http://sim", {"placeorder": 10}, 50)), "guarded")
+    guarded = RateLimiter("http://sim", {"placeorder": 10}, 50)
+    burst(OpenAlgoClient("http://sim", sim.api_key, transport=transport, rate_limit=guarded), "guarded")
     assert len(sim.order_log) == 11

@@ -11,8 +11,14 @@ from tests.outages.conftest import enqueue, finished, open_hedges, serving, sett
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def failed_on_the_database(worker, task_id: str) -> bool:
-    return f"[{task_id}] raised unexpected: OperationalError" in worker.log("worker")
+def failed_on_the_database(worker, task_id: str, session=None) -> bool:
+    """The batch raised on the database, or (past its first read) logged the session's
+    tick as failed on it."""
+    log = worker.log("worker")
+    if f"[{task_id}] raised unexpected: OperationalError" in log:
+        return True
+    failed = f"lookahead of session {session.pk} failed" if session else None
+    return bool(failed) and failed in log and "OperationalError" in log.split(failed, 1)[1]
 
 
 def test_a_tick_while_the_database_is_down_fails_and_the_next_one_decides(worker, clock, postgres_outage):
@@ -51,7 +57,7 @@ def test_down_between_the_decision_and_recording_its_order_places_it_once(worker
         postgres_outage.down()
         wait_for(lambda: finished(worker, buying), timeout=15, interval=0.2,
                  what=f"the buying tick to end\n{tail(worker)}")
-        assert failed_on_the_database(worker, buying)  # the answer could not be written
+        assert failed_on_the_database(worker, buying, session)  # the answer could not be written
         postgres_outage.up()
 
         (tx,) = HedgeTransaction.objects.filter(session=session)
