@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from typing import TypeVar
 
 from celery import shared_task
 from django.conf import settings
@@ -22,7 +20,6 @@ from hedging.services import orchestrator, runtime, summary
 from hedging.services.executor import execute
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 TICK_EXPIRES = 55  # a tick not started within its minute is dropped, never replayed late
 LOOK_AGAIN = 5  # seconds before an order whose answer was lost is looked up again
 # Beat fires the snapshot and the lookahead in the same second; a snapshot holding a
@@ -51,27 +48,13 @@ def lookahead_all() -> int:
 
 @shared_task(name="hedging.lookahead_batch")
 def lookahead_batch(session_ids: list[int], tick_started: float | None = None) -> int:
-    """One tick of each session in turn; one session's failure is logged, not the
-    batch's. The sessions and their rows are read together, and the notes written in
-    one statement."""
+    """One tick of each session (orchestrator.tick_batch); the notes written in one
+    statement."""
     sessions = list(DailySession.objects.select_related("account").filter(pk__in=session_ids).order_by())
-    ports = each_session(sessions, tick_ports)  # fails e.g. for an account whose API key is gone
-    sessions = [session for session in sessions if session.pk in ports]
-    rows = orchestrator.glance_rows(sessions, {pk: p.broker for pk, p in ports.items()}, runtime.clock().now())
-    outcomes = each_session(sessions, lambda session: tick_session(session, ports[session.pk], tick_started, rows[session.pk]))
-    orchestrator.note_ticks(list(outcomes.values()))
+    ports = orchestrator.each_session(sessions, tick_ports)  # fails e.g. for an account whose API key is gone
+    outcomes = orchestrator.tick_batch([s for s in sessions if s.pk in ports], ports, tick_started)
+    orchestrator.note_ticks(outcomes)
     return len(outcomes)
-
-
-def each_session(sessions: list[DailySession], work: Callable[[DailySession], T]) -> dict[int, T]:
-    """`work` on each session, by id; a session's failure is logged, the rest go on."""
-    done = {}
-    for session in sessions:
-        try:
-            done[session.pk] = work(session)
-        except Exception:
-            log.exception("lookahead of session %s failed", session.pk)
-    return done
 
 
 def tick_ports(session: DailySession) -> Ports:
@@ -82,14 +65,6 @@ def tick_ports(session: DailySession) -> Ports:
 
     ports = runtime.ports_for(session.account, dispatch)
     return ports
-
-
-def tick_session(
-    session: DailySession, ports: Ports, tick_started: float | None, rows: orchestrator.Rows
-) -> orchestrator.TickOutcome:
-    """The session glanced at first, on its batch's rows. The caller notes the tick,
-    after its order has left: off its path."""
-    return orchestrator.tick(session.pk, ports, tick_started or time.time(), snapshot=False, glanced=(session, rows))
 
 
 def execute_here(ports: Ports, session: DailySession, tx_id: int, tick_started: float | None) -> None:

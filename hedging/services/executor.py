@@ -16,15 +16,19 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
 from brokers.models import OPTION_EXCHANGE
 from brokers.openalgo import OpenAlgoError, OrderPendingApproval, RateLimited
-from brokers.openalgo_types import Order, Placement
+from brokers.openalgo_types import Order, Placement, PlacementOutcome
 from hedging.core.clock import IST
 from hedging.core.decide import BUY, Decision, sell_limit
 from hedging.core.strikes import limit_price
@@ -35,6 +39,10 @@ from hedging.rows import fetch, update
 from hedging.services.alerts import alert
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# A hedge's legs and their status looks go out together (a few a transaction; the
+# batch's ticks each have their own transaction in flight).
+broker_calls = ThreadPoolExecutor(max_workers=2 * settings.AUTOHEDGE_TICK_BATCH + 4, thread_name_prefix="broker-orders")
 
 TX = HedgeTransaction.Status
 OS = HedgeOrder.Status
@@ -135,13 +143,9 @@ def execute(
     if tx.status not in (TX.PENDING, TX.PLACED):
         return tx
     legs = latest_orders(tx)
-    for order in legs:  # every leg on the wire before any fill is awaited
-        if order.status in UNSENT:
-            send(tx, order, ports, tick_started)
+    send(tx, [order for order in legs if order.status in UNSENT], ports, tick_started)  # every leg before any fill is awaited
     if not wait_for_fills:
-        for order in legs:
-            if order.status in (OS.OPEN, OS.PARTIAL):
-                confirm(order, ports, polls=1)  # one look, no wait
+        look_once([order for order in legs if order.status in (OS.OPEN, OS.PARTIAL)], ports)  # no wait
         if any(order.status in (OS.OPEN, OS.PARTIAL) for order in legs):
             return tx
     for order in legs:
@@ -163,7 +167,7 @@ def run_leg(tx: HedgeTransaction, order: HedgeOrder, ports: Ports) -> None:
     retries = tx.session.order_retries
     while order is not None:
         if order.status in UNSENT:
-            send(tx, order, ports, None)
+            send(tx, [order], ports, None)
         if order.status in (OS.OPEN, OS.PARTIAL):
             confirm(order, ports)
         if order.status in (OS.OPEN, OS.PARTIAL):
@@ -177,14 +181,32 @@ def run_leg(tx: HedgeTransaction, order: HedgeOrder, ports: Ports) -> None:
 UNSENT = (OS.NEW, OS.SENT, OS.LOST)  # as far as this worker knows
 
 
-def send(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, tick_started: float | None) -> None:
+def send(tx: HedgeTransaction, orders: list[HedgeOrder], ports: Ports, tick_started: float | None) -> None:
+    """Each order claimed (committed before it leaves), then all placed at once: both legs
+    of a hedge wait for one broker round trip, not two. The rows are written here, in
+    the caller's thread (and transaction)."""
+    due = [order for order in orders if claim(order, ports)]
+    if not due:
+        return
+    latency = None if tick_started is None or tx.latency_ms is not None else (time.time() - tick_started) * 1000
+    answers = on_the_wire([lambda order=order: request(tx, order, ports) for order in due])
+    if latency is not None:  # recorded after the orders left, to keep the write off their path
+        tx.latency_ms = latency
+        update(tx, ["latency_ms"], where="latency_ms IS NULL")
+    for order, answer in zip(due, answers, strict=True):
+        placed(tx, order, answer, ports)
+
+
+def claim(order: HedgeOrder, ports: Ports) -> bool:
+    """Whether this worker is to place `order` now: it claimed the row (new → sent), or
+    took over one whose worker left no word and that the broker does not have."""
     now = ports.clock.now()
     if order.status == OS.LOST:
         look_for_lost(order, ports)
-        return
+        return False
     if order.status == OS.SENT:  # its worker left no word: it died before or after the request left
         if not reconcile(order, ports, now):
-            return
+            return False
         claimed = HedgeOrder.objects.filter(pk=order.pk, status=OS.SENT, sent_at=order.sent_at).update(sent_at=now)
         order.sent_at = now
     else:
@@ -192,43 +214,53 @@ def send(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, tick_started: fl
         claimed = update(order, ["status", "sent_at"], where="status = %s", params=[OS.NEW])
     if not claimed:  # another worker has it
         order.refresh_from_db()
-        return
+        return False
     if ports.paper:
         _save(order, status=OS.PAPER, filled_quantity=order.quantity, average_price=order.expected_price)
-        return
-    latency = None if tick_started is None or tx.latency_ms is not None else (time.time() - tick_started) * 1000
-    place(tx, order, ports)
-    if latency is not None:  # recorded after the order left, to keep the write off its path
-        tx.latency_ms = latency
-        update(tx, ["latency_ms"], where="latency_ms IS NULL")
+        return False
+    return True
 
 
-def place(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, rate_limited: int = 0) -> None:
-    try:
-        outcome = ports.broker.place_order_or_find(
-            order.tag,
-            symbol=order.symbol,
-            exchange=order.exchange,
-            action=order.side,
-            quantity=order.quantity,
-            pricetype="LIMIT",
-            product=tx.session.account.product,
-            price=order.limit_price,
-        )
-    except OrderPendingApproval as pending:
-        _save(order, status=OS.FAILED, error=f"queued for approval in OpenAlgo (semi-auto), not placed: {pending.message}")
+def on_the_wire(calls: list[Callable[[], T]]) -> list[T]:
+    """The broker calls at once (one inline)."""
+    if len(calls) == 1:
+        return [calls[0]()]
+    return [call.result() for call in [broker_calls.submit(call) for call in calls]]
+
+
+def request(tx: HedgeTransaction, order: HedgeOrder, ports: Ports) -> PlacementOutcome | OpenAlgoError:
+    """The placement's broker call alone (no row written: it may run on another thread);
+    a refusal is returned, not raised."""
+    for rate_limited in range(3):
+        try:
+            return ports.broker.place_order_or_find(
+                order.tag,
+                symbol=order.symbol,
+                exchange=order.exchange,
+                action=order.side,
+                quantity=order.quantity,
+                pricetype="LIMIT",
+                product=tx.session.account.product,
+                price=order.limit_price,
+            )
+        except RateLimited as limited:
+            if rate_limited == 2:
+                return limited
+            ports.sleep(limited.retry_after)  # refused before placing: safe to send again after the window
+        except OpenAlgoError as refused:
+            return refused
+    raise AssertionError("unreachable")
+
+
+def placed(tx: HedgeTransaction, order: HedgeOrder, answer: PlacementOutcome | OpenAlgoError, ports: Ports) -> None:
+    if isinstance(answer, OrderPendingApproval):
+        _save(order, status=OS.FAILED, error=f"queued for approval in OpenAlgo (semi-auto), not placed: {answer.message}")
         return
-    except RateLimited as limited:
-        if rate_limited < 2:  # refused before placing: safe to send again after the window
-            ports.sleep(limited.retry_after)
-            return place(tx, order, ports, rate_limited + 1)
-        _save(order, status=OS.FAILED, error=str(limited))
+    if isinstance(answer, OpenAlgoError):
+        _save(order, status=OS.FAILED, error=str(answer))
         return
-    except OpenAlgoError as refused:
-        _save(order, status=OS.FAILED, error=str(refused))
-        return
-    if outcome.status == Placement.UNKNOWN:
-        _save(order, status=OS.LOST, error=outcome.error or "answer lost; not in the order book yet")
+    if answer.status == Placement.UNKNOWN:
+        _save(order, status=OS.LOST, error=answer.error or "answer lost; not in the order book yet")
         watched = (order.sent_at + ports.watch).astimezone(IST)
         alert(tx.session, "order_unknown", "critical",
               f"The broker's answer to the hedge order {order.symbol} ×{order.quantity} ({order.tag}) was lost, and the "
@@ -236,9 +268,9 @@ def place(tx: HedgeTransaction, order: HedgeOrder, ports: Ports, rate_limited: i
               f"{watched:%H:%M:%S} and takes it into the books if it shows.",
               ports.clock.now(), ports.deliver_alert, dedupe_key=f"lost:{order.tag}")
         return
-    _save(order, status=OS.OPEN, broker_order_id=outcome.order_id, error=outcome.error or "")
-    if outcome.order is not None:
-        apply_status(order, outcome.order)
+    _save(order, status=OS.OPEN, broker_order_id=answer.order_id, error=answer.error or "")
+    if answer.order is not None:
+        apply_status(order, answer.order)
 
 
 def reconcile(order: HedgeOrder, ports: Ports, now: datetime) -> bool:
@@ -271,17 +303,29 @@ def adopt(order: HedgeOrder, found: tuple[Order, ...]) -> None:
     apply_status(order, found[0])
 
 
+def look_once(orders: list[HedgeOrder], ports: Ports) -> None:
+    """One status look at each order, all at once."""
+    answers = on_the_wire([lambda order=order: status_of(order, ports) for order in orders])
+    for order, answer in zip(orders, answers, strict=True):
+        if isinstance(answer, OpenAlgoError):
+            _save(order, error=f"order status: {answer}")
+        else:
+            apply_status(order, answer)
+
+
+def status_of(order: HedgeOrder, ports: Ports) -> Order | OpenAlgoError:
+    try:
+        return ports.broker.order_status(order.broker_order_id, order.tag)
+    except OpenAlgoError as failure:
+        return failure
+
+
 def confirm(order: HedgeOrder, ports: Ports, polls: int | None = None) -> None:
     polls = polls or ports.fill_polls
     for poll in range(polls):
-        try:
-            status = ports.broker.order_status(order.broker_order_id, order.tag)
-        except OpenAlgoError as failure:
-            _save(order, error=f"order status: {failure}")
-        else:
-            apply_status(order, status)
-            if order.status not in (OS.OPEN, OS.PARTIAL):
-                return
+        look_once([order], ports)
+        if order.status not in (OS.OPEN, OS.PARTIAL):
+            return
         if poll + 1 < polls:
             ports.sleep(ports.poll_interval)
 

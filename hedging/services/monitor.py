@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from brokers.openalgo import OpenAlgoError
 from brokers.openalgo_types import Funds, Position, expiry_code
 from hedging.core.margin import ConstantsMargin, utilisation_pct
 from hedging.models import ActiveHedge, DailySession, MarginSnapshot
@@ -25,12 +26,21 @@ broker_reads = ThreadPoolExecutor(max_workers=3 * settings.AUTOHEDGE_TICK_BATCH 
 
 class BrokerRead:
     """A broker's funds and positions, asked for together; for a glance, also the quotes
-    of the hedges `held` (their bids decide an exit, when utilisation allows one)."""
+    of the hedges `held` (their bids decide an exit, when utilisation allows one) and,
+    with an entry ahead, the index's `spot` (a buy's strikes are chosen from it)."""
 
-    def __init__(self, broker, held: list[tuple[str, str]] | None = None):
+    def __init__(self, broker, held: list[tuple[str, str]] | None = None, spot: tuple[str, str] | None = None):
         self._positions = broker_reads.submit(broker.positionbook)
         self._funds = broker_reads.submit(broker.funds)
         self.held_quotes = broker_reads.submit(broker.multiquotes, held) if held else None
+        self._spot = broker_reads.submit(broker.quotes, *spot) if spot else None
+
+    def spot(self) -> Decimal | None:
+        """The index's last price, if it was asked for and answered."""
+        try:
+            return self._spot.result().ltp or None if self._spot else None
+        except OpenAlgoError:
+            return None
 
     def result(self) -> tuple[Funds, tuple[Position, ...]]:
         try:

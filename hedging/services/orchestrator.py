@@ -17,11 +17,16 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime
+from functools import partial
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
 
 from brokers.models import SPOT_EXCHANGE
 from brokers.openalgo import OpenAlgoError
@@ -36,6 +41,9 @@ from hedging.services.alerts import alert, raise_alert
 from hedging.ports import Ports
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# A batch's locked ticks run at once: each waits on its broker (tens to hundreds of ms an answer).
+locked_ticks = ThreadPoolExecutor(max_workers=settings.AUTOHEDGE_TICK_BATCH, thread_name_prefix="locked-ticks")
 
 
 @dataclass(frozen=True)
@@ -68,12 +76,16 @@ def tick(
     tick_started: float | None = None,
     snapshot: bool = True,
     glanced: tuple[DailySession, Rows] | None = None,
+    ahead: monitor.BrokerRead | None = None,
 ) -> TickOutcome:
-    """`glanced`: the session and its batch-read rows, looked at first (see glance)."""
+    """`glanced`: the session and its batch-read rows, looked at first (see glance).
+    `ahead`: the minute's broker read, taken already (a glance's): not asked again."""
     now = ports.clock.now()
-    outcome = glance(*glanced, ports, now) if glanced else None
-    if outcome:
-        return outcome
+    if glanced:
+        outcome = glance(*glanced, ports, now)
+        if outcome:
+            return outcome
+        ahead = glanced[1].ahead
     in_callers_transaction = connection.in_atomic_block  # a replay's day: a failure here fails it
     try:
         # No savepoint inside a caller's transaction: a failed reading fails the replayed day.
@@ -81,7 +93,8 @@ def tick(
             session = claim(session_id)
             if session is None:
                 return TickOutcome(session_id, BUSY)
-            outcome = replace(run(session, rows_of(session, refresh=snapshot), bounded(ports), now, snapshot), at=now)
+            rows = replace(rows_of(session, refresh=snapshot), ahead=ahead)
+            outcome = replace(run(session, rows, bounded(ports), now, snapshot), at=now)
         if outcome.transaction_id:
             dispatch(outcome.transaction_id, ports, tick_started)
     except Exception as failure:
@@ -91,6 +104,52 @@ def tick(
             session = DailySession.objects.get(pk=session_id)
             return tick_failed(session, failure, ports, now)
     return outcome
+
+
+def tick_batch(sessions: list[DailySession], ports: dict[int, Ports], tick_started: float | None) -> list[TickOutcome]:
+    """The minute's tick of a batch of sessions: their rows read together, their broker
+    reads all on the wire at once, each glanced at; those with something to write or do
+    then ticked under their locks at once, each on a connection of its own (inside a
+    caller's transaction, which other connections cannot see, one after another). A
+    session's failure is logged, and the others go on."""
+    if not sessions:
+        return []
+    started = time.time() if tick_started is None else tick_started
+    now = ports[sessions[0].pk].clock.now()
+    rows = glance_rows(sessions, {pk: p.broker for pk, p in ports.items()}, now)
+    glanced = each_session(sessions, lambda session: glance(session, rows[session.pk], ports[session.pk], now))
+    locked = [session for session in sessions if glanced.get(session.pk) is None]
+
+    def locked_tick(session: DailySession) -> TickOutcome:
+        return tick(session.pk, ports[session.pk], started, snapshot=False, ahead=rows[session.pk].ahead)
+
+    ticked = at_once([partial(each_session, [session], locked_tick) for session in locked])
+    outcomes = {pk: outcome for pk, outcome in glanced.items() if outcome is not None}
+    for done in ticked:
+        outcomes.update(done)
+    return [outcomes[session.pk] for session in sessions if session.pk in outcomes]
+
+
+def each_session(sessions: list[DailySession], work: Callable[[DailySession], T]) -> dict[int, T]:
+    """`work` on each session, by id; a session's failure is logged, the rest go on."""
+    done = {}
+    for session in sessions:
+        try:
+            done[session.pk] = work(session)
+        except Exception:
+            log.exception("lookahead of session %s failed", session.pk)
+    return done
+
+
+def at_once(jobs: list[Callable[[], T]]) -> list[T]:
+    if len(jobs) <= 1 or connection.in_atomic_block:
+        return [job() for job in jobs]
+    return [future.result() for future in [locked_ticks.submit(on_own_connection, job) for job in jobs]]
+
+
+def on_own_connection(job: Callable[[], T]) -> T:
+    close_old_connections()  # a pool thread's connection may have died since its last job
+    return job()
 
 
 def bounded(ports: Ports) -> Ports:
@@ -204,8 +263,15 @@ def glance_rows(sessions: list[DailySession], brokers: dict[int, object], now: d
         scheduler.of_session(rows[session.pk].executions, session)
         if reads_broker(session, rows[session.pk], now):
             held = list(dict.fromkeys((hedge.symbol, hedge.exchange) for hedge in rows[session.pk].hedges))
-            rows[session.pk] = replace(rows[session.pk], ahead=monitor.BrokerRead(brokers[session.pk], held))
+            spot = (session.index_name, SPOT_EXCHANGE[session.index_name]) if may_buy(session, rows[session.pk], now) else None
+            rows[session.pk] = replace(rows[session.pk], ahead=monitor.BrokerRead(brokers[session.pk], held, spot))
     return rows
+
+
+def may_buy(session: DailySession, rows: Rows, now: datetime) -> bool:
+    """An entry inside the lookahead: the market may be read for a buy this minute."""
+    horizon = now + timedelta(minutes=calculator.session_settings(session).lookahead_minutes)
+    return any(now < entry.at <= horizon for entry in scheduler.pending_entries(session, rows.executions))
 
 
 def reads_broker(session: DailySession, rows: Rows, now: datetime) -> bool:
@@ -382,7 +448,8 @@ def act(session: DailySession, rows: Rows, seen: Seen, ports: Ports, now: dateti
     benefit = calculator.per_strike_benefit(session, ports.broker, straddle, seen.quantity, seen.model) if straddle else None
 
     def market(whole: bool = False) -> Market:
-        view = selector.market_view(session, ports.broker, settings, now, shorts_of(seen.reading), whole)
+        spot = rows.ahead.spot() if rows.ahead else None
+        view = selector.market_view(session, ports.broker, settings, now, shorts_of(seen.reading), whole, spot)
         if benefit:
             benefit.ask([quote.symbol for quote in view.quotes])
         return view if whole else replace(view, rest=lambda: market(whole=True))

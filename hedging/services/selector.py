@@ -161,17 +161,18 @@ def _rank(price: Decimal | None, distance: Decimal, settings: HedgeSettings) -> 
 
 def market_view(
     session: DailySession, broker, settings: HedgeSettings, now: datetime, shorts: frozenset[str] = frozenset(),
-    whole: bool = False,
+    whole: bool = False, spot: Decimal | None = None,
 ) -> Market:
     """The index spot, then live quotes of the likeliest candidates inside the distance
-    window from it (`whole`: of every strike in it), in one call a side. A spot that ran
-    away from the strike list's reads the list again. `shorts`: options the account is
+    window from it (`whole`: of every strike in it), in one call a side. `spot`: read
+    with the minute's margin already. A spot that ran away from the strike list's reads
+    the list again. `shorts`: options the account is
     short (after the index has moved, an earlier straddle's strike can sit in the hedge
     window)."""
     index, exchange = session.index_name, OPTION_EXCHANGE[session.index_name]
     chain = strike_list(session, broker, now, settings)
     reference = chain.underlying_ltp or chain.atm_strike
-    spot = broker.quotes(index, SPOT_EXCHANGE[index]).ltp or reference
+    spot = spot or broker.quotes(index, SPOT_EXCHANGE[index]).ltp or reference
     if abs(spot - reference) > reference * SPOT_SLACK / 2:
         chain = strike_list(session, broker, now, settings, fresh=True)
     sides = {option_type: ranked(chain, spot, settings, option_type) for option_type in ("CE", "PE")}
