@@ -48,6 +48,12 @@ class Shown:
         return Formatted(self._obj, format_lakh)
 
 
+class ShownSession(Shown):
+    @property
+    def budget_basis(self) -> str:
+        return status.budget_basis(self._obj)
+
+
 class Formatted:
     def __init__(self, obj, fmt):
         self._obj, self._fmt = obj, fmt
@@ -234,7 +240,7 @@ def session_list(request):
     return render(
         request,
         "hedging/sessions.html",
-        {"day": day, "form": form, "todays": [Shown(s) for s in todays], "page": page, "past": [Shown(s) for s in page]},
+        {"day": day, "form": form, "todays": [ShownSession(s) for s in todays], "page": page, "past": [ShownSession(s) for s in page]},
     )
 
 
@@ -258,7 +264,7 @@ def session_detail(request, pk):
         request,
         "hedging/session_detail.html",
         {
-            "session": Shown(session),
+            "session": ShownSession(session),
             "chart": charts.utilisation_chart(analytics.utilisation_series(session)),
             "executions": session.executions.order_by("planned_entry", "name"),
             "transactions": [Shown(tx) for tx in transactions],

@@ -23,7 +23,8 @@ from hedging.core.calendar import is_market_open
 from hedging.core.clock import IST, at
 from hedging.core.decide import EXIT, TickState, buy_need, cooldown_left, entry_label, projected, sellable_hedges
 from hedging.core.margin import ConstantsMargin, one_decimal, utilisation_pct
-from hedging.core.settings import HedgeSettings
+from hedging.core.settings import BUDGET_PER_BASKET, HedgeSettings
+from hedging.messages import format_inr
 from hedging.models import ActiveHedge, Alert, Control, DailySession, HedgeTransaction, MarginSnapshot, StrategyExecution
 from hedging.services import calculator, executor, monitor, orchestrator, scheduler
 from hedging.services.executor import Ports
@@ -106,6 +107,10 @@ class SessionStatus:
         return self.session.budget
 
     @property
+    def budget_basis(self) -> str:
+        return budget_basis(self.session)
+
+    @property
     def cap_left(self) -> Decimal:
         return max(self.cap - self.spent, Decimal(0))
 
@@ -115,6 +120,13 @@ class Overview:
     now: datetime
     auto_global: bool
     sessions: tuple[SessionStatus, ...]
+
+
+def budget_basis(session: DailySession) -> str:
+    """Where the budget came from: the default per basket, or set for the session."""
+    if session.budget == session.num_baskets * BUDGET_PER_BASKET:
+        return f"{session.num_baskets} basket{'s' if session.num_baskets != 1 else ''} × {format_inr(BUDGET_PER_BASKET)}"
+    return "set for this session"
 
 
 def todays_sessions(day: date):

@@ -68,7 +68,27 @@ def test_toggling_auto_hedge_for_a_session(staff_client, staff, trading_day, cel
 def test_the_global_switch(staff_client, trading_day, celery_eager):
     page = text(staff_client.post("/toggle", {"enabled": "off"}, follow=True))
     assert Control.get().auto_enabled is False
-    assert 'id="global-state">OFF<' in page and "(global off)" in page and "auto-hedge off" in page
+    assert 'id="global-state">OFF<' in page and "auto OFF (global off; this session on)" in page and "auto-hedge off" in page
+    # The session's button says what it switches: the session's own switch, the global one still off.
+    assert "Turn this session off (global still off)" in page and "Turn auto off" not in page
+    staff_client.post("/toggle", {"session": trading_day.pk, "enabled": "off"})
+    page = text(staff_client.get("/"))
+    assert "auto OFF (global off)<" in page and "Turn this session on (global still off)" in page
+
+
+def test_the_mode_is_the_one_every_surface_shows(staff_client, trading_day, settings):
+    assert '<span class="pill mode-live">LIVE</span>' in text(staff_client.get("/"))
+    settings.AUTOHEDGE_LIVE_TRADING = False  # a live account's orders go nowhere: paper, as the bot and Telegram say
+    page = text(staff_client.get("/"))
+    assert '<span class="pill mode-paper">PAPER</span>' in page and "LIVE" not in page
+
+
+def test_the_header_counts_the_baskets_the_panel_counts(staff_client, trading_day):
+    trading_day.num_baskets = 3  # the session's size, which set nothing here: the budget is its own
+    trading_day.save()
+    page = text(staff_client.get("/"))
+    assert "· 1 basket open</span>" in page and 'data-testid="open-baskets">1<' in page and "3 basket" not in page
+    assert 'data-testid="budget-basis">₹9,00,000: set for this session<' in page
 
 
 def test_a_manual_buy_from_the_panel(staff_client, staff, trading_day, simbroker, celery_eager, django_capture_on_commit_callbacks):
