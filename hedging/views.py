@@ -91,6 +91,8 @@ def overview_context() -> dict:
         {
             "s": Shown(s),
             "margin": Shown(s.margin) if s.margin else None,
+            "money": Shown(s.money),
+            "last_action": Shown(s.last_action) if s.last_action else None,
             "gauge": charts.gauge(
                 s.margin.utilisation_pct if s.margin else None,
                 s.settings.entry_trigger_pct, s.settings.entry_target_pct, s.settings.exit_trigger_pct,

@@ -26,7 +26,7 @@ from hedging.core.margin import ConstantsMargin, one_decimal, utilisation_pct
 from hedging.core.settings import BUDGET_PER_BASKET, HedgeSettings
 from hedging.messages import format_inr
 from hedging.models import ActiveHedge, Alert, Control, DailySession, HedgeTransaction, MarginSnapshot, StrategyExecution
-from hedging.services import calculator, executor, monitor, orchestrator, scheduler
+from hedging.services import analytics, calculator, executor, monitor, orchestrator, scheduler
 from hedging.services.executor import Ports
 from hedging.services.runtime import trading_mode
 
@@ -87,8 +87,9 @@ class SessionStatus:
     open_baskets: int
     hedges_held: int  # whole hedge baskets
     hedge_legs: tuple[ActiveHedge, ...]
-    spent: Decimal
+    spent: Decimal  # against the cap: buys' fills, and what buys in flight expect
     cap: Decimal
+    money: analytics.SessionDay  # settled: paid, received, net, saved against hedging every basket
     cooldown_left: int  # seconds
     next_entries: tuple[NextEntry, ...]
     decision: Verdict
@@ -174,6 +175,7 @@ def session_status(
         hedge_legs=tuple(session.hedges.filter(status=ActiveHedge.Status.OPEN).order_by("option_type", "strike")),
         spent=state.spent_today,
         cap=settings.max_hedge_cost_per_day,
+        money=analytics.session_day(analytics.facts_of(session), None),
         cooldown_left=int(cooldown_left(state, settings)),
         next_entries=next_entries(session, executions, state, settings, model if margin else None),
         decision=verdict(state, settings, model if margin else None, transactions, auto_global and session.auto_enabled, market_open, problem),

@@ -123,6 +123,7 @@ def test_the_transactions_page_filters(staff_client, staff, actions):
     page = text(staff_client.get("/transactions/"))
     assert "P2: test" in page and "₹1,830.50" in page and "CE 24500" in page and "120 ms" in page
     assert f"Manual · {staff.username}" in page
+    assert "₹1,830.50 paid" in page and "+₹120 received" in page
     exits = text(staff_client.get("/transactions/", {"action": "EXIT"}))
     assert "EXIT 1" in exits and "BUY 1" not in exits
     assert 'href="/transactions.csv?action=EXIT"' in exits

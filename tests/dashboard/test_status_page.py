@@ -1,6 +1,7 @@
 """The status panel: live figures in Indian format, the switches, manual actions."""
 
 import re
+from datetime import time
 from decimal import Decimal
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from hedging.core.clock import IST
 from hedging.messages import format_inr, format_lakh
 from hedging.models import Alert, Control, HedgeTransaction
+from tests.api.fixtures import make_entry, make_tx
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +47,18 @@ def test_the_panel_shows_what_the_last_tick_did_and_why(staff_client, trading_da
     assert trading_day.transactions.get().status == "filled"
     page = text(staff_client.get("/"))
     assert f'data-testid="last-tick">Last tick {trading_day.last_tick_at.astimezone(IST):%H:%M:%S}: P2 at 10:00: projected' in page
+
+
+def test_the_panel_counts_money_net_of_exits_and_against_hedging_every_basket(staff_client, trading_day):
+    make_entry(trading_day, "P1b", time(9, 21), baskets=2)
+    make_tx(trading_day, time(9, 30), cost="650", for_entries=["P1b"])
+    make_tx(trading_day, time(9, 50), action="EXIT", cost="120")
+    page = text(staff_client.get("/"))
+    assert 'data-testid="spent">₹650<' in page  # the cap counts what buys paid
+    assert 'data-testid="net-spend">net ₹530 after +₹120 received from exits<' in page
+    # Hedging every basket: 3 entered baskets at the ₹650 paid per hedge basket today, less the ₹530 net.
+    assert 'data-testid="saved-today">₹1,420<' in page and "(~₹1,950, estimate)" in page
+    assert "EXIT 1</strong> (automatic) · Filled · <span class=\"received\">+₹120 received</span>" in page
 
 
 def test_the_refresh_endpoint_serves_the_panel_alone(staff_client, trading_day):
