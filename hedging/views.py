@@ -92,6 +92,7 @@ def overview_context() -> dict:
             "s": Shown(s),
             "margin": Shown(s.margin) if s.margin else None,
             "money": Shown(s.money),
+            "next_buy": Shown(s.next_buy) if s.next_buy else None,
             "last_action": Shown(s.last_action) if s.last_action else None,
             "gauge": charts.gauge(
                 s.margin.utilisation_pct if s.margin else None,

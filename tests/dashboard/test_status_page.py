@@ -6,10 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from hedging.core.clock import IST
+from hedging.core.clock import IST, at
 from hedging.messages import format_inr, format_lakh
 from hedging.models import Alert, Control, HedgeTransaction
 from tests.api.fixtures import make_entry, make_tx
+from tests.fixtures.simbroker import SIM_DAY
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,19 @@ def test_the_panel_shows_live_figures(staff_client, trading_day, simbroker):
     assert "needs hedge" in page and "in lookahead" in page
     assert "Broker reachable" in page and "LIVE" in page
     assert '<svg class="chart"' in page  # the gauge
+
+
+def test_the_panel_says_when_the_next_buy_comes_and_roughly_what_it_costs(staff_client, trading_day, simbroker):
+    simbroker.clock.set(at(SIM_DAY, time(9, 40)))  # P2 (10:00) is outside the 5 minutes' lookahead
+    page = text(staff_client.get("/"))
+    assert "no entry in the next 5 min needs a hedge" in page
+    assert "needs hedge" not in page and "hedge ahead" in page  # the row agrees with the decision
+    # No buy yet today: priced at the premium window's ends (2 legs × ₹2–₹6 × 65).
+    assert 'data-testid="next-buy">Next hedge buy: ~1 basket at 09:55 for P2 at 10:00, ~₹260–₹780 <span class="muted">(approximate: the premium window)' in page
+
+    make_tx(trading_day, time(9, 30), cost="292.50", for_entries=["P1"])  # a buy today: its price per basket
+    page = text(staff_client.get("/"))
+    assert "at 09:55 for P2 at 10:00, ~₹293 <span class=\"muted\">(approximate: the price paid today)" in page
 
 
 def test_the_panel_shows_what_the_last_tick_did_and_why(staff_client, trading_day, simbroker, celery_eager):
