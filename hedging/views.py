@@ -223,6 +223,19 @@ def schedule_enable(request, pk):
     return redirect("schedule")
 
 
+@staff_required
+def schedule_delete(request, pk):
+    """A page asking first (no script needed); its POST deletes the row."""
+    row = get_object_or_404(StrategySchedule.objects.select_related("account"), pk=pk)
+    if request.method == "POST":
+        with transaction.atomic():
+            audit.deleted(audit.by(request), row, audit.snapshot(row))  # before the delete forgets the row's id
+            row.delete()
+        messages.success(request, f"Schedule row {row.name} deleted.")
+        return redirect("schedule")
+    return render(request, "hedging/schedule_delete.html", {"row": row})
+
+
 # --- sessions ------------------------------------------------------------------------------
 
 
