@@ -194,7 +194,8 @@ def gauge(utilisation_pct: Decimal | None, trigger: Decimal, target: Decimal, ex
     if utilisation_pct is not None:
         level = "bad" if utilisation_pct > trigger else "warn" if utilisation_pct > target else "ok"
         body.append(f'<rect class="gauge-fill {level}" x="4" y="{top}" width="{x(float(utilisation_pct)) - 4:.1f}" height="{bar_height}" rx="4"/>')
-    marks = ((exit, f"exit {exit:.0f}", "exit"), (target, f"target {target:.0f}", "target"), (trigger, f"trigger {trigger:.0f}", "trigger"))
+    marks = ((exit, f"exit {exit:.0f}", "exit"), (target, f"target {target:.0f}", "target"),
+             (trigger, f"trigger {trigger:.0f}", "trigger"))
     for row, (pct, label, cls) in enumerate(marks):
         mx, label_y = x(float(pct)), 13 + (row % 2) * 15
         body.append(line(mx, label_y + 3, mx, bottom + 4, f"gauge-mark {cls}"))

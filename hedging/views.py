@@ -256,7 +256,10 @@ def session_list(request):
     return render(
         request,
         "hedging/sessions.html",
-        {"day": day, "form": form, "todays": [ShownSession(s) for s in todays], "page": page, "past": [ShownSession(s) for s in page]},
+        {
+            "day": day, "form": form, "todays": [ShownSession(s) for s in todays],
+            "page": page, "past": [ShownSession(s) for s in page],
+        },
     )
 
 

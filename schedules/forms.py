@@ -28,8 +28,9 @@ class WeekdaysField(forms.TypedMultipleChoiceField):
 class StrategyScheduleForm(forms.ModelForm):
     # The model's bounds and message alone: the field's own would add "≥ 0" and the like.
     baskets = forms.IntegerField(
-        label="Baskets", required=False, validators=BASKETS_VALIDATORS, help_text=StrategySchedule._meta.get_field("baskets").help_text,
+        label="Baskets", required=False, validators=BASKETS_VALIDATORS,
         widget=forms.NumberInput(attrs={"min": 1, "max": MAX_BASKETS}),
+        help_text=StrategySchedule._meta.get_field("baskets").help_text,
     )
     weekdays = WeekdaysField(label="Weekdays")
 

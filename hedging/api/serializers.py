@@ -188,7 +188,9 @@ class ScheduleSerializer(serializers.ModelSerializer):
     entry_time = TimeOfDayField()
     exit_time = TimeOfDayField()
     weekdays = WeekdaysField(required=False, help_text='Day names, e.g. ["Mon", "Tue"]. Default: Monday to Friday.')
-    baskets = IntegerField(required=False, allow_null=True, validators=BASKETS_VALIDATORS, help_text="Blank: the session's number of baskets.")
+    baskets = IntegerField(
+        required=False, allow_null=True, validators=BASKETS_VALIDATORS, help_text="Blank: the session's number of baskets."
+    )
 
     class Meta:
         model = StrategySchedule

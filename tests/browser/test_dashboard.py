@@ -167,12 +167,14 @@ def sideways_scroll(page) -> int:
 
 GAUGE_CLASHES = """([svg]) => {
   const labels = [...svg.querySelectorAll("text")].map((t) => ({ cls: t.getAttribute("class"), box: t.getBBox() }));
-  const marks = [...svg.querySelectorAll("line")].map((l) => ({ cls: l.getAttribute("class"), x: +l.getAttribute("x1"),
-    top: Math.min(+l.getAttribute("y1"), +l.getAttribute("y2")), bottom: Math.max(+l.getAttribute("y1"), +l.getAttribute("y2")) }));
+  const marks = [...svg.querySelectorAll("line")].map((l) => {
+    const ends = [+l.getAttribute("y1"), +l.getAttribute("y2")];
+    return { cls: l.getAttribute("class"), x: +l.getAttribute("x1"), top: Math.min(...ends), bottom: Math.max(...ends) };
+  });
+  const meet = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
   const clashes = [];
   labels.forEach((a, i) => labels.slice(i + 1).forEach((b) => {
-    if (a.box.x < b.box.x + b.box.width && b.box.x < a.box.x + a.box.width && a.box.y < b.box.y + b.box.height && b.box.y < a.box.y + a.box.height)
-      clashes.push(`${a.cls} meets ${b.cls}`);
+    if (meet(a.box, b.box)) clashes.push(`${a.cls} meets ${b.cls}`);
   }));
   labels.forEach((a) => marks.forEach((m) => {
     if (m.cls.split(" ").pop() !== a.cls.split(" ").pop() && a.box.x < m.x && m.x < a.box.x + a.box.width
@@ -187,8 +189,9 @@ def test_every_page_fits_a_desk_and_a_phone(page, live_server, staff, morning, s
     forecast.store(session, forecast.forecast_for_session(session), simbroker.clock.now())
     row = StrategySchedule.objects.get(name="P3")
     pages = {
-        "status": "/", "schedule": "/schedule/", "schedule-row": f"/schedule/{row.pk}/edit", "sessions": "/sessions/",
-        "session": f"/sessions/{session.pk}/", "transactions": "/transactions/", "analytics": "/analytics/", "api": "/api/schema/ui/",
+        "status": "/", "schedule": "/schedule/", "schedule-row": f"/schedule/{row.pk}/edit",
+        "schedule-delete": f"/schedule/{row.pk}/delete", "sessions": "/sessions/", "session": f"/sessions/{session.pk}/",
+        "transactions": "/transactions/", "analytics": "/analytics/", "api": "/api/schema/ui/",
     }
     log_in(page, live_server, staff)
     wide = []

@@ -46,7 +46,8 @@ def test_the_panel_says_when_the_next_buy_comes_and_roughly_what_it_costs(staff_
     assert "no entry in the next 5 min needs a hedge" in page
     assert "needs hedge" not in page and "hedge ahead" in page  # the row agrees with the decision
     # No buy yet today: priced at the premium window's ends (2 legs × ₹2–₹6 × 65).
-    assert 'data-testid="next-buy">Next hedge buy: ~1 basket at 09:55 for P2 at 10:00, ~₹260–₹780 <span class="muted">(approximate: the premium window)' in page
+    assert 'data-testid="next-buy">Next hedge buy: ~1 basket at 09:55 for P2 at 10:00, ~₹260–₹780 ' in page
+    assert '<span class="muted">(approximate: the premium window)' in page
 
     make_tx(trading_day, time(9, 30), cost="292.50", for_entries=["P1"])  # a buy today: its price per basket
     page = text(staff_client.get("/"))
