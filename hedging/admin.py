@@ -2,9 +2,15 @@ from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.utils.text import Truncator
+from django_celery_beat import models as beat
 
 from hedging import models
 from hedging.services import audit, sessions
+
+# Celery beat's tables hold the per-minute lookahead, the snapshots and the 09:05 forecast,
+# written by migrations: a row changed or deleted in a browser stops the hedging, for a
+# superuser as much as for a trader. Not in the admin; changed by migration.
+admin.site.unregister([beat.PeriodicTask, beat.IntervalSchedule, beat.CrontabSchedule, beat.SolarSchedule, beat.ClockedSchedule])
 
 
 class AuditedAdmin(admin.ModelAdmin):

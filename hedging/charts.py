@@ -188,8 +188,10 @@ def legend(series: Sequence[tuple[str, str]], plot: Plot) -> list[str]:
 
 def gauge(utilisation_pct: Decimal | None, trigger: Decimal, target: Decimal, exit: Decimal, width: int = 420) -> SafeString:
     """A bar from 0 to 110% of the budget, filled to the utilisation, with the exit
-    trigger, target, entry trigger and budget marked; labels on two rows so they never meet."""
-    height, top, bar_height, scale = 62, 32, 24, 110.0
+    trigger, target and entry trigger marked above it (labels on two rows) and the budget
+    below it, so no label meets another or a mark's line."""
+    height, top, bar_height, scale = 84, 34, 24, 110.0
+    bottom = top + bar_height
 
     def x(pct: float) -> float:
         return 4 + (width - 8) * min(max(pct, 0), scale) / scale
@@ -203,12 +205,14 @@ def gauge(utilisation_pct: Decimal | None, trigger: Decimal, target: Decimal, ex
         (exit, f"exit {exit:.0f}", "exit"),
         (target, f"target {target:.0f}", "target"),
         (trigger, f"trigger {trigger:.0f}", "trigger"),
-        (Decimal(100), "budget", "budget"),
     )
     for row, (pct, label, cls) in enumerate(marks):
-        mx, label_y = x(float(pct)), 12 + (row % 2) * 14
-        body.append(line(mx, label_y + 3, mx, top + bar_height + 4, f"gauge-mark {cls}"))
+        mx, label_y = x(float(pct)), 13 + (row % 2) * 15
+        body.append(line(mx, label_y + 3, mx, bottom + 4, f"gauge-mark {cls}"))
         body.append(text(mx, label_y, label, f"gauge-label {cls}", "middle"))
+    budget_x = x(100.0)
+    body.append(line(budget_x, top - 4, budget_x, bottom + 8, "gauge-mark budget"))
+    body.append(text(budget_x, bottom + 22, "budget", "gauge-label budget", "middle"))
     title = "Utilisation unknown" if utilisation_pct is None else f"Utilisation {utilisation_pct:.1f}% of budget"
     return svg(width, height, title, body)
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("schedule/new", views.schedule_edit, name="schedule-new"),
     path("schedule/<int:pk>/edit", views.schedule_edit, name="schedule-edit"),
     path("schedule/<int:pk>/enabled", views.schedule_enable, name="schedule-enable"),
+    path("schedule/<int:pk>/delete", views.schedule_delete, name="schedule-delete"),
     path("sessions/", views.session_list, name="sessions"),
     path("sessions/<int:pk>/", views.session_detail, name="session"),
     path("transactions/", views.transaction_list, name="transactions"),

@@ -50,6 +50,12 @@ class Shown:
         return Formatted(self._obj, format_lakh)
 
 
+class ShownSession(Shown):
+    @property
+    def budget_basis(self) -> str:
+        return status.budget_basis(self._obj)
+
+
 class Formatted:
     def __init__(self, obj, fmt):
         self._obj, self._fmt = obj, fmt
@@ -87,6 +93,9 @@ def overview_context() -> dict:
         {
             "s": Shown(s),
             "margin": Shown(s.margin) if s.margin else None,
+            "money": Shown(s.money),
+            "next_buy": Shown(s.next_buy) if s.next_buy else None,
+            "last_action": Shown(s.last_action) if s.last_action else None,
             "gauge": charts.gauge(
                 s.margin.utilisation_pct if s.margin else None,
                 s.settings.entry_trigger_pct, s.settings.entry_target_pct, s.settings.exit_trigger_pct,
@@ -216,6 +225,19 @@ def schedule_enable(request, pk):
     return redirect("schedule")
 
 
+@staff_required
+def schedule_delete(request, pk):
+    """A page asking first (no script needed); its POST deletes the row."""
+    row = get_object_or_404(StrategySchedule.objects.select_related("account"), pk=pk)
+    if request.method == "POST":
+        with transaction.atomic():
+            audit.deleted(audit.by(request), row, audit.snapshot(row))  # before the delete forgets the row's id
+            row.delete()
+        messages.success(request, f"Schedule row {row.name} deleted.")
+        return redirect("schedule")
+    return render(request, "hedging/schedule_delete.html", {"row": row})
+
+
 # --- sessions ------------------------------------------------------------------------------
 
 
@@ -236,7 +258,10 @@ def session_list(request):
     return render(
         request,
         "hedging/sessions.html",
-        {"day": day, "form": form, "todays": [Shown(s) for s in todays], "page": page, "past": [Shown(s) for s in page]},
+        {
+            "day": day, "form": form, "todays": [ShownSession(s) for s in todays],
+            "page": page, "past": [ShownSession(s) for s in page],
+        },
     )
 
 
@@ -260,7 +285,7 @@ def session_detail(request, pk):
         request,
         "hedging/session_detail.html",
         {
-            "session": Shown(session),
+            "session": ShownSession(session),
             "chart": charts.utilisation_chart(analytics.utilisation_series(session)),
             "executions": session.executions.order_by("planned_entry", "name"),
             "transactions": [Shown(tx) for tx in transactions],

@@ -1,6 +1,6 @@
 from django import forms
 
-from schedules.models import WEEKDAYS, StrategySchedule
+from schedules.models import BASKETS_VALIDATORS, MAX_BASKETS, WEEKDAYS, StrategySchedule
 
 
 class WeekdaysField(forms.TypedMultipleChoiceField):
@@ -26,6 +26,12 @@ class WeekdaysField(forms.TypedMultipleChoiceField):
 
 
 class StrategyScheduleForm(forms.ModelForm):
+    # The model's bounds and message alone: the field's own would add "≥ 0" and the like.
+    baskets = forms.IntegerField(
+        label="Baskets", required=False, validators=BASKETS_VALIDATORS,
+        widget=forms.NumberInput(attrs={"min": 1, "max": MAX_BASKETS}),
+        help_text=StrategySchedule._meta.get_field("baskets").help_text,
+    )
     weekdays = WeekdaysField(label="Weekdays")
 
     class Meta:

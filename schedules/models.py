@@ -1,3 +1,4 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -6,6 +7,9 @@ from config.dbschema import schema_table
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri"]
 ALL_WEEKDAYS = (1 << len(WEEKDAYS)) - 1
+MAX_BASKETS = 100  # as for a session's baskets: the most one account carries
+BASKETS_MESSAGE = f"Baskets must be 1 to {MAX_BASKETS} (or blank for the session's number)."
+BASKETS_VALIDATORS = [MinValueValidator(1, BASKETS_MESSAGE), MaxValueValidator(MAX_BASKETS, BASKETS_MESSAGE)]
 
 
 class StrategySchedule(models.Model):
@@ -18,7 +22,7 @@ class StrategySchedule(models.Model):
     entry_time = models.TimeField()
     exit_time = models.TimeField()
     baskets = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Blank: the session's number of baskets."
+        null=True, blank=True, validators=BASKETS_VALIDATORS, help_text="Blank: the session's number of baskets."
     )
     weekdays = models.PositiveSmallIntegerField(
         default=ALL_WEEKDAYS, help_text="Bit mask, Monday = 1, Tuesday = 2, … Friday = 16."
@@ -46,9 +50,9 @@ class StrategySchedule(models.Model):
                 violation_error_message="Entry and exit must lie within market hours, 09:15–15:30.",
             ),
             models.CheckConstraint(
-                condition=Q(baskets__isnull=True) | Q(baskets__gt=0),
+                condition=Q(baskets__isnull=True) | Q(baskets__gte=1, baskets__lte=MAX_BASKETS),
                 name="strategy_schedule_baskets_positive",
-                violation_error_message="Baskets must be at least 1 (or blank for the session's number).",
+                violation_error_message=BASKETS_MESSAGE,
             ),
             models.CheckConstraint(
                 condition=Q(weekdays__gte=1) & Q(weekdays__lte=ALL_WEEKDAYS),

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from brokers.models import BrokerAccount, Index
 from hedging.models import DailySession, HedgeOrder, HedgeTransaction
 from hedging.services import sessions
-from schedules.models import WEEKDAYS, StrategySchedule
+from schedules.models import BASKETS_VALIDATORS, WEEKDAYS, StrategySchedule
 
 MAX_ANALYTICS_DAYS = 366
 
@@ -188,6 +188,9 @@ class ScheduleSerializer(serializers.ModelSerializer):
     entry_time = TimeOfDayField()
     exit_time = TimeOfDayField()
     weekdays = WeekdaysField(required=False, help_text='Day names, e.g. ["Mon", "Tue"]. Default: Monday to Friday.')
+    baskets = IntegerField(
+        required=False, allow_null=True, validators=BASKETS_VALIDATORS, help_text="Blank: the session's number of baskets."
+    )
 
     class Meta:
         model = StrategySchedule

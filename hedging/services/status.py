@@ -13,20 +13,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from brokers.models import BrokerAccount
 from brokers.openalgo import OpenAlgoError
 from hedging.core.calendar import is_market_open
 from hedging.core.clock import IST, at
-from hedging.core.decide import EXIT, TickState, buy_need, cooldown_left, entry_label, projected, sellable_hedges
+from hedging.core.decide import EXIT, TickState, buy_need, cooldown_left, entry_label, projected, sellable_hedges, upcoming
 from hedging.core.margin import ConstantsMargin, one_decimal, utilisation_pct
-from hedging.core.settings import HedgeSettings
+from hedging.core.settings import BUDGET_PER_BASKET, HedgeSettings
+from hedging.messages import format_inr
 from hedging.models import ActiveHedge, Alert, Control, DailySession, HedgeTransaction, MarginSnapshot, StrategyExecution
-from hedging.services import calculator, executor, monitor, orchestrator, scheduler
 from hedging.ports import Ports
+from hedging.services import analytics, calculator, executor, monitor, orchestrator, scheduler
 from hedging.services.runtime import trading_mode
 
 WORKER_STALE = timedelta(minutes=3)  # snapshots come every minute in market hours
@@ -61,6 +62,19 @@ class NextEntry:
 
 
 @dataclass(frozen=True)
+class NextBuy:
+    """The next hedge buy the rules will make if the day goes as scheduled: at the tick
+    whose lookahead first sees the entries, its cost approximate."""
+
+    at: datetime
+    hedge_baskets: int
+    entries: str  # "P2 at 10:00"
+    cost_low: Decimal
+    cost_high: Decimal  # the same as cost_low when priced at today's buys
+    priced_at: str  # "the price paid today" or "the premium window"
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What the rules say at this moment (the strikes and prices are chosen only by a tick)."""
 
@@ -86,10 +100,12 @@ class SessionStatus:
     open_baskets: int
     hedges_held: int  # whole hedge baskets
     hedge_legs: tuple[ActiveHedge, ...]
-    spent: Decimal
+    spent: Decimal  # against the cap: buys' fills, and what buys in flight expect
     cap: Decimal
+    money: analytics.SessionDay  # settled: paid, received, net, saved against hedging every basket
     cooldown_left: int  # seconds
     next_entries: tuple[NextEntry, ...]
+    next_buy: NextBuy | None
     decision: Verdict
     last_action: HedgeTransaction | None
     broker: BrokerHealth
@@ -106,6 +122,10 @@ class SessionStatus:
         return self.session.budget
 
     @property
+    def budget_basis(self) -> str:
+        return budget_basis(self.session)
+
+    @property
     def cap_left(self) -> Decimal:
         return max(self.cap - self.spent, Decimal(0))
 
@@ -115,6 +135,13 @@ class Overview:
     now: datetime
     auto_global: bool
     sessions: tuple[SessionStatus, ...]
+
+
+def budget_basis(session: DailySession) -> str:
+    """Where the budget came from: the default per basket, or set for the session."""
+    if session.budget == session.num_baskets * BUDGET_PER_BASKET:
+        return f"{session.num_baskets} basket{'s' if session.num_baskets != 1 else ''} × {format_inr(BUDGET_PER_BASKET)}"
+    return "set for this session"
 
 
 def todays_sessions(day: date):
@@ -153,6 +180,7 @@ def session_status(
     hedges = reading.hedges_held if reading else snapshot.hedges_held if snapshot else 0
     state = tick_state(session, now, margin, open_baskets, hedges, executions, transactions)
     market_open = is_market_open(now, calculator.holidays(session.index_name))
+    money = analytics.session_day(analytics.facts_of(session), None)
     return SessionStatus(
         session=session,
         now=now,
@@ -166,8 +194,10 @@ def session_status(
         hedge_legs=tuple(session.hedges.filter(status=ActiveHedge.Status.OPEN).order_by("option_type", "strike")),
         spent=state.spent_today,
         cap=settings.max_hedge_cost_per_day,
+        money=money,
         cooldown_left=int(cooldown_left(state, settings)),
         next_entries=next_entries(session, executions, state, settings, model if margin else None),
+        next_buy=next_buy(session, executions, state, settings, model, money) if margin and model else None,
         decision=verdict(
             state, settings, model if margin else None, transactions, auto_global and session.auto_enabled, market_open, problem
         ),
@@ -269,6 +299,41 @@ def next_entries(
     return tuple(rows)
 
 
+def next_buy(
+    session: DailySession,
+    executions: list[StrategyExecution],
+    state: TickState,
+    settings: HedgeSettings,
+    model: ConstantsMargin,
+    money: analytics.SessionDay,
+) -> NextBuy | None:
+    """At each tick whose lookahead first sees a pending entry (today's open baskets kept
+    open, the entries before it made, no hedge bought meanwhile), whether the rules buy."""
+    pending = [e for e in executions if e.status == StrategyExecution.Status.SCHEDULED]
+    window = timedelta(minutes=settings.lookahead_minutes)
+    for tick in sorted({max(state.now, at(session.date, e.planned_entry) - window) for e in pending}):
+        made = sum(e.baskets for e in pending if at(session.date, e.planned_entry) <= tick < at(session.date, e.planned_exit))
+        ahead = replace(
+            state, now=tick, used_margin=projected(state, model, made), open_baskets=state.open_baskets + made,
+            pending_entries=tuple(e for e in state.pending_entries if e.at > tick),
+        )
+        need = buy_need(ahead, settings, model)
+        if need and need.hedge_baskets:
+            low, high, priced_at = basket_price(session, settings, money)
+            h = need.hedge_baskets
+            rupees = [(price * h).quantize(Decimal(1), ROUND_HALF_UP) for price in (low, high)]
+            return NextBuy(tick, h, entry_label(upcoming(ahead, settings.lookahead_minutes)), *rupees, priced_at)
+    return None
+
+
+def basket_price(session: DailySession, settings: HedgeSettings, money: analytics.SessionDay) -> tuple[Decimal, Decimal, str]:
+    """A hedge basket's price: what today's buys paid, else the premium window's ends."""
+    if money.price_source == "paid":
+        return money.basket_price, money.basket_price, "the price paid today"
+    legs = 2 * session.lots_per_basket * (session.lot_size or 0)
+    return settings.min_premium * legs, settings.max_premium * legs, "the premium window"
+
+
 def verdict(
     state: TickState,
     settings: HedgeSettings,
@@ -303,7 +368,7 @@ def verdict(
         return Verdict(
             EXIT, f"utilisation under {one_decimal(settings.exit_trigger_pct)}%: {sellable} hedge basket(s) can be sold"
         )
-    return Verdict(None, "no entry needs a hedge")
+    return Verdict(None, f"no entry in the next {settings.lookahead_minutes} min needs a hedge")
 
 
 def worker_health(snapshot: MarginSnapshot | None, now: datetime, market_open: bool) -> WorkerHealth:

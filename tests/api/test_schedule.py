@@ -60,7 +60,7 @@ def test_staff_replace_change_and_delete_a_row(staff_api, account):
     [
         ({"exit_time": "10:00"}, "exit_time", "after the entry time"),
         ({"entry_time": "09:00", "exit_time": "10:00"}, "entry_time", "market hours"),
-        ({"baskets": 0}, "baskets", "at least 1"),
+        ({"baskets": 0}, "baskets", "1 to 100"),
         ({"weekdays": []}, "weekdays", "non-empty list"),
         ({"weekdays": ["Sat"]}, "weekdays", "unknown day"),
         ({"entry_time": "25:00"}, "entry_time", "format"),

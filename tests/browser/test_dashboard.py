@@ -2,9 +2,11 @@
 served by live_server and the simulated broker on loopback: log in, read the live
 status panel, watch it refresh in place, toggle auto-hedge, edit a schedule row,
 open analytics with a drawn chart, and read the day's plan and a what-if; a manual buy
-asks first, and the Content-Security-Policy blocks nothing on the way. Screenshots go
-to tests/artifacts/."""
+asks first, and the Content-Security-Policy blocks nothing on the way. Every page fits a
+desk screen and a phone (390 px) without sideways scrolling, the status figures first on
+the phone. Screenshots go to $AUTOHEDGE_ARTIFACTS (default artifacts/screenshots/)."""
 
+import os
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +25,8 @@ from tests.factories import StrategyScheduleFactory
 from tests.fixtures.simbroker import SIM_DAY
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARTIFACTS = Path(os.environ.get("AUTOHEDGE_ARTIFACTS") or Path(__file__).resolve().parents[2] / "artifacts" / "screenshots")
+DESK, PHONE = {"width": 1400, "height": 900}, {"width": 390, "height": 844}
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--no-first-run", "--disable-sync"]
 
@@ -38,10 +41,10 @@ def page(monkeypatch):
 
     # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are plain sync code.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context = browser.new_context(viewport=DESK)
         yield context.new_page()
         context.close()
         browser.close()
@@ -147,3 +150,69 @@ def test_the_trader_day_in_the_browser(page, live_server, staff, morning, simbro
     assert "falls short from" in plan.locator("[data-testid=plan-summary]").inner_text()
     plan.screenshot(path=str(ARTIFACTS / "05-plan.png"))
     assert refused == []
+
+
+def log_in(page, live_server, user):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", "pw-for-tests")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def sideways_scroll(page) -> int:
+    """How far the page scrolls sideways (0: it fits the window)."""
+    return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+
+
+GAUGE_CLASHES = """([svg]) => {
+  const labels = [...svg.querySelectorAll("text")].map((t) => ({ cls: t.getAttribute("class"), box: t.getBBox() }));
+  const marks = [...svg.querySelectorAll("line")].map((l) => {
+    const ends = [+l.getAttribute("y1"), +l.getAttribute("y2")];
+    return { cls: l.getAttribute("class"), x: +l.getAttribute("x1"), top: Math.min(...ends), bottom: Math.max(...ends) };
+  });
+  const meet = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+  const clashes = [];
+  labels.forEach((a, i) => labels.slice(i + 1).forEach((b) => {
+    if (meet(a.box, b.box)) clashes.push(`${a.cls} meets ${b.cls}`);
+  }));
+  labels.forEach((a) => marks.forEach((m) => {
+    if (m.cls.split(" ").pop() !== a.cls.split(" ").pop() && a.box.x < m.x && m.x < a.box.x + a.box.width
+        && m.top < a.box.y + a.box.height && a.box.y < m.bottom) clashes.push(`${m.cls} crosses ${a.cls}`);
+  }));
+  return clashes;
+}"""
+
+
+def test_every_page_fits_a_desk_and_a_phone(page, live_server, staff, morning, simbroker, sim_ports, celery_eager):
+    session = morning
+    forecast.store(session, forecast.forecast_for_session(session), simbroker.clock.now())
+    row = StrategySchedule.objects.get(name="P3")
+    pages = {
+        "status": "/", "schedule": "/schedule/", "schedule-row": f"/schedule/{row.pk}/edit",
+        "schedule-delete": f"/schedule/{row.pk}/delete", "sessions": "/sessions/", "session": f"/sessions/{session.pk}/",
+        "transactions": "/transactions/", "analytics": "/analytics/", "api": "/api/schema/ui/",
+    }
+    log_in(page, live_server, staff)
+    wide = []
+    for width, viewport in (("1400", DESK), ("390", PHONE)):
+        page.set_viewport_size(viewport)
+        for name, path in pages.items():
+            page.goto(live_server.url + path)
+            if name == "status":
+                wide += page.locator(".figure svg.chart").evaluate_all(GAUGE_CLASHES)
+            if sideways_scroll(page) > 0:
+                wide.append(f"{name} at {width} px: {sideways_scroll(page)} px too wide")
+            shot(page, f"{width}-{name}.png")
+    assert wide == []
+
+    # On the phone the panel opens on its figures: utilisation and used margin on the first screen,
+    # before the switches and the decision.
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/")
+    panel = page.locator(f"#session-{session.pk}")
+    figures = panel.locator(".figures").bounding_box()
+    used = panel.locator("[data-testid=used-margin]").bounding_box()
+    assert used["y"] + used["height"] <= PHONE["height"]
+    assert figures["y"] < panel.locator("[data-testid=session-toggle]").bounding_box()["y"]
+    assert figures["y"] < panel.locator("[data-testid=decision]").bounding_box()["y"]

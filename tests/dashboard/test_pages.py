@@ -91,6 +91,24 @@ def test_past_sessions_and_replays_are_listed(staff_client, sim_clock):
     assert '<span class="pill replay">replay</span> one-entry-breach' in page
 
 
+def test_a_replayed_day_is_listed_as_replayed_not_active(staff_client, sim_clock):
+    replay = DailySessionFactory(date=SIM_DAY, is_replay=True, replay_name="one-entry-breach")
+    listed = text(staff_client.get("/sessions/"))
+    row = listed[listed.index("Past sessions"):]
+    assert "one-entry-breach" in row and "Active" not in row
+    day = text(staff_client.get(f"/sessions/{replay.pk}/"))
+    assert "a replayed day" in day and "auto on" not in day and "Active" not in day
+
+
+def test_the_budget_says_where_it_came_from(staff_client, sim_clock):
+    DailySessionFactory(date=SIM_DAY, num_baskets=1, budget=1300000)
+    DailySessionFactory(date=SIM_DAY - timedelta(days=1), num_baskets=2, budget=2000000)
+    page = text(staff_client.get("/sessions/"))
+    assert "budget ₹13,00,000 (set for this session)" in page
+    assert 'title="2 baskets × ₹10,00,000">₹20,00,000<' in page
+    assert "A new session's budget is its baskets × ₹10,00,000" in page
+
+
 # --- transactions --------------------------------------------------------------------------
 
 
@@ -107,6 +125,7 @@ def test_the_transactions_page_filters(staff_client, staff, actions):
     page = text(staff_client.get("/transactions/"))
     assert "P2: test" in page and "₹1,830.50" in page and "CE 24500" in page and "120 ms" in page
     assert f"Manual · {staff.username}" in page
+    assert "₹1,830.50 paid" in page and "+₹120 received" in page
     exits = text(staff_client.get("/transactions/", {"action": "EXIT"}))
     assert "EXIT 1" in exits and "BUY 1" not in exits
     assert 'href="/transactions.csv?action=EXIT"' in exits

@@ -1,13 +1,16 @@
 """The status panel: live figures in Indian format, the switches, manual actions."""
 
 import re
+from datetime import time
 from decimal import Decimal
 
 import pytest
 
-from hedging.core.clock import IST
+from hedging.core.clock import IST, at
 from hedging.messages import format_inr, format_lakh
 from hedging.models import Alert, Control, HedgeTransaction
+from tests.api.fixtures import make_entry, make_tx
+from tests.fixtures.simbroker import SIM_DAY
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +40,20 @@ def test_the_panel_shows_live_figures(staff_client, trading_day, simbroker):
     assert '<svg class="chart"' in page  # the gauge
 
 
+def test_the_panel_says_when_the_next_buy_comes_and_roughly_what_it_costs(staff_client, trading_day, simbroker):
+    simbroker.clock.set(at(SIM_DAY, time(9, 40)))  # P2 (10:00) is outside the 5 minutes' lookahead
+    page = text(staff_client.get("/"))
+    assert "no entry in the next 5 min needs a hedge" in page
+    assert "needs hedge" not in page and "hedge ahead" in page  # the row agrees with the decision
+    # No buy yet today: priced at the premium window's ends (2 legs × ₹2–₹6 × 65).
+    assert 'data-testid="next-buy">Next hedge buy: ~1 basket at 09:55 for P2 at 10:00, ~₹260–₹780 ' in page
+    assert '<span class="muted">(approximate: the premium window)' in page
+
+    make_tx(trading_day, time(9, 30), cost="292.50", for_entries=["P1"])  # a buy today: its price per basket
+    page = text(staff_client.get("/"))
+    assert "at 09:55 for P2 at 10:00, ~₹293 <span class=\"muted\">(approximate: the price paid today)" in page
+
+
 def test_the_panel_shows_what_the_last_tick_did_and_why(staff_client, trading_day, simbroker, celery_eager):
     from hedging.tasks import lookahead_batch
 
@@ -47,6 +64,18 @@ def test_the_panel_shows_what_the_last_tick_did_and_why(staff_client, trading_da
     assert (
         f'data-testid="last-tick">Last tick {trading_day.last_tick_at.astimezone(IST):%H:%M:%S}: P2 at 10:00: projected' in page
     )
+
+
+def test_the_panel_counts_money_net_of_exits_and_against_hedging_every_basket(staff_client, trading_day):
+    make_entry(trading_day, "P1b", time(9, 21), baskets=2)
+    make_tx(trading_day, time(9, 30), cost="650", for_entries=["P1b"])
+    make_tx(trading_day, time(9, 50), action="EXIT", cost="120")
+    page = text(staff_client.get("/"))
+    assert 'data-testid="spent">₹650<' in page  # the cap counts what buys paid
+    assert 'data-testid="net-spend">net ₹530 after +₹120 received from exits<' in page
+    # Hedging every basket: 3 entered baskets at the ₹650 paid per hedge basket today, less the ₹530 net.
+    assert 'data-testid="saved-today">₹1,420<' in page and "(~₹1,950, estimate)" in page
+    assert "EXIT 1</strong> (automatic) · Filled · <span class=\"received\">+₹120 received</span>" in page
 
 
 def test_the_refresh_endpoint_serves_the_panel_alone(staff_client, trading_day):
@@ -70,7 +99,27 @@ def test_toggling_auto_hedge_for_a_session(staff_client, staff, trading_day, cel
 def test_the_global_switch(staff_client, trading_day, celery_eager):
     page = text(staff_client.post("/toggle", {"enabled": "off"}, follow=True))
     assert Control.get().auto_enabled is False
-    assert 'id="global-state">OFF<' in page and "(global off)" in page and "auto-hedge off" in page
+    assert 'id="global-state">OFF<' in page and "auto OFF (global off; this session on)" in page and "auto-hedge off" in page
+    # The session's button says what it switches: the session's own switch, the global one still off.
+    assert "Turn this session off (global still off)" in page and "Turn auto off" not in page
+    staff_client.post("/toggle", {"session": trading_day.pk, "enabled": "off"})
+    page = text(staff_client.get("/"))
+    assert "auto OFF (global off)<" in page and "Turn this session on (global still off)" in page
+
+
+def test_the_mode_is_the_one_every_surface_shows(staff_client, trading_day, settings):
+    assert '<span class="pill mode-live">LIVE</span>' in text(staff_client.get("/"))
+    settings.AUTOHEDGE_LIVE_TRADING = False  # a live account's orders go nowhere: paper, as the bot and Telegram say
+    page = text(staff_client.get("/"))
+    assert '<span class="pill mode-paper">PAPER</span>' in page and "LIVE" not in page
+
+
+def test_the_header_counts_the_baskets_the_panel_counts(staff_client, trading_day):
+    trading_day.num_baskets = 3  # the session's size, which set nothing here: the budget is its own
+    trading_day.save()
+    page = text(staff_client.get("/"))
+    assert "· 1 basket open</span>" in page and 'data-testid="open-baskets">1<' in page and "3 basket" not in page
+    assert 'data-testid="budget-basis">₹9,00,000: set for this session<' in page
 
 
 def test_a_manual_buy_from_the_panel(

@@ -96,3 +96,11 @@ def test_broker_account_refuses_a_key_in_place_of_a_variable_name(staff_client):
 def test_pages_need_a_login(client):
     assert client.get(reverse("dashboard")).status_code == 302
     assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_the_admin_leaves_celery_beats_tables_out(client):
+    """The tick's schedule is made by migrations: nobody edits it in a browser, a superuser neither."""
+    client.force_login(StaffFactory(is_superuser=True))
+    page = client.get(reverse("admin:index")).content.decode()
+    assert "Periodic tasks" not in page and "Crontabs" not in page and "Strategy schedules" in page
+    assert client.get("/admin/django_celery_beat/periodictask/").status_code == 404

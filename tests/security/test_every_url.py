@@ -15,7 +15,7 @@ PUBLIC = {"accounts/login/", "accounts/logout/"}
 STAFF_ONLY_POSTS = {
     "api/hedge/toggle", "api/hedge/manual/buy", "api/hedge/manual/exit", "api/hedge/schedule",
     "api/hedge/schedule/<int:pk>", "api/hedge/session", "toggle", "manual", "schedule/new",
-    "schedule/<int:pk>/edit", "schedule/<int:pk>/enabled",
+    "schedule/<int:pk>/edit", "schedule/<int:pk>/enabled", "schedule/<int:pk>/delete",
 }
 
 
