@@ -33,16 +33,6 @@ class SessionCreateForm(forms.Form):
     expiry = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Blank: the nearest expiry.")
 
 
-class TransactionFilterForm(forms.Form):
-    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    session = forms.ModelChoiceField(DailySession.objects.select_related("account"), required=False)
-    action = forms.ChoiceField(choices=[("", "any action"), *HedgeTransaction.Action.choices], required=False)
-    status = forms.ChoiceField(choices=[("", "any status"), *HedgeTransaction.Status.choices], required=False)
-
-    def filters(self) -> dict:
-        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
-
-
 class AnalyticsForm(forms.Form):
     date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))

@@ -13,16 +13,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.generators import SchemaGenerator
 
 from brokers.openalgo import OpenAlgoError
-from hedging import charts, tasks
+from hedging import charts, filters, tasks
 from hedging.core.clock import IST
 from hedging.core.decide import ActionRefused
-from hedging.forms import AnalyticsForm, ManualForm, PlanForm, ScheduleRowForm, SessionCreateForm, ToggleForm, TransactionFilterForm
+from hedging.forms import AnalyticsForm, ManualForm, PlanForm, ScheduleRowForm, SessionCreateForm, ToggleForm
 from hedging.messages import format_inr, format_lakh
 from hedging.models import DailySession, HedgeTransaction
 from hedging.services import analytics, audit, forecast, orchestrator, runtime, scheduler, sessions, status
@@ -270,25 +270,22 @@ def session_detail(request, pk):
 # --- transactions --------------------------------------------------------------------------
 
 
-def filtered_transactions(request):
-    form = TransactionFilterForm(request.GET or None)
-    rows = HedgeTransaction.objects.select_related("session__account", "requested_by").prefetch_related("orders")
-    if form.is_valid():
-        filters = form.filters()
-        if "date" in filters:
-            rows = rows.filter(session__date=filters.pop("date"))
-        rows = rows.filter(**filters)
-    return form, rows.order_by("-decided_at", "-pk")
+def filtered_transactions(request) -> filters.TransactionFilter:
+    """The list's filters, the API's (hedging/filters.py). A bad value shows no rows: a
+    form error on the page, a 400 for the CSV, never every row."""
+    return filters.TransactionFilter(request.GET, queryset=filters.transactions())
 
 
 @login_required
 def transaction_list(request):
-    form, rows = filtered_transactions(request)
+    found = filtered_transactions(request)
+    rows = found.qs if found.is_valid() else HedgeTransaction.objects.none()
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
-        request, "hedging/transactions.html", {"form": form, "page": page, "rows": [Shown(tx) for tx in page], "query": query.urlencode()}
+        request, "hedging/transactions.html",
+        {"form": found.form, "page": page, "rows": [Shown(tx) for tx in page], "query": query.urlencode()},
     )
 
 
@@ -301,21 +298,37 @@ CSV_COLUMNS = [
 
 @login_required
 def transaction_csv(request):
-    form, rows = filtered_transactions(request)
+    found = filtered_transactions(request)
+    if not found.is_valid():
+        refused = f"Not exported: {filters.errors_in_words(found.form)}\n"
+        return HttpResponseBadRequest(refused, content_type="text/plain; charset=utf-8")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="hedge-transactions.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
-    for tx in rows:
-        orders = list(tx.orders.all())
-        writer.writerow([
-            tx.pk, tx.decided_at.astimezone(IST).isoformat(), str(tx.session), tx.session.is_replay, tx.action, tx.origin,
-            tx.requested_by.username if tx.requested_by else "", tx.hedge_baskets, tx.status, tx.reason,
-            " ".join(tx.for_entries), " ".join(f"{o.option_type} {o.strike}" for o in orders),
-            " ".join(f"{o.option_type} {o.average_price or o.limit_price}" for o in orders),
-            tx.util_before_pct, tx.util_projected_pct, tx.util_after_pct, tx.expected_cost, tx.cost, tx.latency_ms, tx.error,
-        ])
+    writer.writerows(csv_row(tx) for tx in found.qs)
     return response
+
+
+def csv_row(tx: HedgeTransaction) -> list:
+    """One action as a spreadsheet reads it: yes/no, rupees with 2 decimals, whole ms."""
+    orders = list(tx.orders.all())
+    return [
+        tx.pk, tx.decided_at.astimezone(IST).isoformat(), str(tx.session), yes_no(tx.session.is_replay), tx.action, tx.origin,
+        tx.requested_by.username if tx.requested_by else "", tx.hedge_baskets, tx.status, tx.reason,
+        " ".join(tx.for_entries), " ".join(f"{o.option_type} {o.strike}" for o in orders),
+        " ".join(f"{o.option_type} {rupees(o.average_price if o.average_price is not None else o.limit_price)}" for o in orders),
+        tx.util_before_pct, tx.util_projected_pct, tx.util_after_pct, rupees(tx.expected_cost), rupees(tx.cost),
+        "" if tx.latency_ms is None else round(tx.latency_ms), tx.error,
+    ]
+
+
+def yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def rupees(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
 # --- analytics -----------------------------------------------------------------------------

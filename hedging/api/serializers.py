@@ -131,12 +131,6 @@ class SessionCreateSerializer(serializers.Serializer):
     margin_hedged = money(required=False, help_text="Mh; needed where the constants table has none.")
 
 
-class SessionQuerySerializer(serializers.Serializer):
-    date = DayField(required=False)
-    account = RowField(queryset=BrokerAccount.objects.all(), required=False)
-    is_replay = serializers.BooleanField(required=False, allow_null=True, default=None)
-
-
 # --- schedule ------------------------------------------------------------------------------
 
 SCHEDULE_CONSTRAINT_FIELDS = {
@@ -232,14 +226,6 @@ class TransactionSerializer(serializers.ModelSerializer):
             "cost", "status", "error", "decided_at", "completed_at", "latency_ms", "orders",
         ]
         read_only_fields = fields
-
-
-class TransactionQuerySerializer(serializers.Serializer):
-    date = DayField(required=False, help_text="The session's date.")
-    session = RowField(queryset=DailySession.objects.all(), required=False)
-    action = serializers.ChoiceField(choices=HedgeTransaction.Action.choices, required=False)
-    status = serializers.ChoiceField(choices=HedgeTransaction.Status.choices, required=False)
-    origin = serializers.ChoiceField(choices=HedgeTransaction.Origin.choices, required=False)
 
 
 # --- actions -------------------------------------------------------------------------------
@@ -367,7 +353,9 @@ class AlertSerializer(serializers.Serializer):
 
 class SessionStatusSerializer(serializers.Serializer):
     session = SessionRefSerializer()
-    mode = serializers.ChoiceField(choices=["paper", "sandbox", "live"], help_text="sandbox: a live account whose OpenAlgo answers from its analyzer mode.")
+    mode = serializers.ChoiceField(
+        choices=["paper", "sandbox", "live"], help_text="sandbox: a live account whose OpenAlgo answers from its analyzer mode."
+    )
     auto_enabled = serializers.BooleanField(help_text="This session's switch.")
     auto_effective = serializers.BooleanField(help_text="Session switch and global switch both on.")
     budget = money()

@@ -6,6 +6,7 @@ again here as on the pages: a token is not a login (docs/security.md)."""
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError as DjangoValidationError
 from django.db import transaction
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -15,13 +16,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from brokers.openalgo import OpenAlgoError
-from hedging import tasks
+from hedging import filters, tasks
 from hedging.api import serializers as s
 from hedging.api.parsers import JSONParser, TooLarge
 from hedging.api.schema import ApiSchema, broker_down
 from hedging.core.clock import IST
 from hedging.core.decide import BUY, EXIT, ActionRefused
-from hedging.models import Control, DailySession, HedgeTransaction
+from hedging.models import Control, DailySession
 from hedging.services import analytics, audit, forecast, orchestrator, runtime, sessions, status as status_service
 from schedules.models import StrategySchedule
 
@@ -136,26 +137,19 @@ class ManualExitView(ManualView):
 
 
 class TransactionList(JsonApi, generics.ListAPIView):
-    serializer_class = s.TransactionSerializer
+    """Every hedge action, newest first; the filters are the dashboard's (hedging/filters.py)."""
 
-    @extend_schema(parameters=[s.TransactionQuerySerializer])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    serializer_class = s.TransactionSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = filters.TransactionFilter
 
     def get_queryset(self):
-        rows = HedgeTransaction.objects.select_related("session__account", "requested_by").prefetch_related("orders")
-        filters = query(s.TransactionQuerySerializer, self.request)
-        if "date" in filters:
-            rows = rows.filter(session__date=filters["date"])
-        for name in ("session", "action", "status", "origin"):
-            if name in filters:
-                rows = rows.filter(**{name: filters[name]})
-        return rows.order_by("-decided_at", "-pk")
+        return filters.transactions()
 
 
 class TransactionDetail(JsonApi, generics.RetrieveAPIView):
     serializer_class = s.TransactionSerializer
-    queryset = HedgeTransaction.objects.select_related("session__account", "requested_by").prefetch_related("orders")
+    queryset = filters.transactions()
 
 
 class ScheduleList(JsonApi, generics.ListCreateAPIView):
@@ -190,20 +184,9 @@ class ScheduleDetail(JsonApi, generics.RetrieveUpdateDestroyAPIView):
 class SessionList(JsonApi, generics.ListCreateAPIView):
     permission_classes = [StaffWrites]
     serializer_class = s.SessionSerializer
-
-    @extend_schema(parameters=[s.SessionQuerySerializer])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        filters = query(s.SessionQuerySerializer, self.request)
-        rows = DailySession.objects.select_related("account").order_by("-date", "account__name", "index_name", "-pk")
-        for name in ("date", "account"):
-            if name in filters:
-                rows = rows.filter(**{name: filters[name]})
-        if filters.get("is_replay") is not None:
-            rows = rows.filter(is_replay=filters["is_replay"])
-        return rows
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = filters.SessionFilter
+    queryset = DailySession.objects.select_related("account").order_by("-date", "account__name", "index_name", "-pk")
 
     @extend_schema(request=s.SessionCreateSerializer, responses={201: s.SessionSerializer})
     def post(self, request, *args, **kwargs):
@@ -232,10 +215,10 @@ class SessionDetail(JsonApi, generics.RetrieveAPIView):
 class AnalyticsView(JsonApi, APIView):
     @extend_schema(parameters=[s.AnalyticsQuerySerializer], responses=s.AnalyticsSerializer)
     def get(self, request):
-        filters = query(s.AnalyticsQuerySerializer, request, today=now().astimezone(IST).date())
-        account = filters.get("account")
-        summary = analytics.summarise(filters["date_from"], filters["date_to"], filters["include_replays"], account.pk if account else None)
-        session = filters.get("session")
+        asked = query(s.AnalyticsQuerySerializer, request, today=now().astimezone(IST).date())
+        account = asked.get("account")
+        summary = analytics.summarise(asked["date_from"], asked["date_to"], asked["include_replays"], account and account.pk)
+        session = asked.get("session")
         data = {
             "date_from": summary.date_from,
             "date_to": summary.date_to,
