@@ -76,11 +76,14 @@ class YesNoFilter(django_filters.BooleanFilter):
 
 class TransactionFilter(django_filters.FilterSet):
     date = DayFilter(field_name="session__date", label="Date", help_text="The session's date.")
-    session = RowFilter(queryset=DailySession.objects.select_related("account"), label="Session")
-    action = django_filters.ChoiceFilter(choices=HedgeTransaction.Action.choices, empty_label="any action", label="Action")
+    session = RowFilter(queryset=DailySession.objects.select_related("account"), label="Session", help_text="A session's id.")
+    action = django_filters.ChoiceFilter(
+        choices=HedgeTransaction.Action.choices, empty_label="any action", label="Action", help_text="A buy or an exit."
+    )
     status = django_filters.ChoiceFilter(choices=HedgeTransaction.Status.choices, empty_label="any status", label="Status")
     origin = django_filters.ChoiceFilter(
-        choices=HedgeTransaction.Origin.choices, empty_label="automatic or manual", label="Origin"
+        choices=HedgeTransaction.Origin.choices, empty_label="automatic or manual", label="Origin",
+        help_text="auto: the rules'; manual: a user's.",
     )
 
     class Meta:
@@ -89,8 +92,8 @@ class TransactionFilter(django_filters.FilterSet):
 
 
 class SessionFilter(django_filters.FilterSet):
-    date = DayFilter(label="Date")
-    account = RowFilter(queryset=BrokerAccount.objects.all(), label="Account")
+    date = DayFilter(label="Date", help_text="The trading day.")
+    account = RowFilter(queryset=BrokerAccount.objects.all(), label="Account", help_text="An account's id.")
     is_replay = YesNoFilter(label="Replay", help_text="true: replayed days only; false: trading days only.")
 
     class Meta:

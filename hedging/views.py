@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.generators import SchemaGenerator
 
@@ -25,7 +26,7 @@ from hedging.core.decide import ActionRefused
 from hedging.forms import AnalyticsForm, ManualForm, PlanForm, ScheduleRowForm, SessionCreateForm, ToggleForm
 from hedging.messages import format_inr, format_lakh
 from hedging.models import DailySession, HedgeTransaction
-from hedging.services import analytics, audit, forecast, orchestrator, runtime, scheduler, sessions, status
+from hedging.services import analytics, audit, forecast, orchestrator, runtime, scheduler, sessions, status, tokens
 from schedules.models import WEEKDAYS, StrategySchedule
 
 
@@ -376,13 +377,40 @@ def summary_context(summary: analytics.Summary) -> dict:
     }
 
 
-# --- API reference -------------------------------------------------------------------------
+# --- API reference and token -------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def api_token(request):
+    """The user's own API token: made or replaced (the key shown on this answer only),
+    or revoked. Posting is acting: the password is asked again after some hours."""
+    key, replaced = None, False
+    if request.method == "POST":
+        what = request.POST.get("do")
+        if what == "revoke":
+            if tokens.revoke(audit.by(request), request.user):
+                messages.success(request, "Token revoked: calls with it are refused from now on.")
+            return redirect("api-token")
+        if what != "make":
+            return HttpResponseBadRequest("Nothing done: say make or revoke.\n", content_type="text/plain; charset=utf-8")
+        replaced, key = tokens.current(request.user) is not None, tokens.make(audit.by(request), request.user)
+    token = tokens.current(request.user)
+    return render(request, "hedging/api_token.html", {
+        "key": key, "replaced": replaced, "token": token, "hint": token and tokens.hint(token.key),
+        "base": request.build_absolute_uri("/").rstrip("/"),
+    })
+
+
+# Answers any endpoint may give: the page says them once, at the top, not per endpoint.
+COMMON_ANSWERS = {"403", "404", "413", "414", "415", "429"}
 
 
 @login_required
 def api_reference(request):
     """The OpenAPI schema (served raw at /api/schema/) as a page: no CDN, no script."""
     schema = SchemaGenerator().get_schema(request=None, public=True)
+    shapes = schema.get("components", {}).get("schemas", {})
     operations = [
         {
             "method": method.upper(),
@@ -391,8 +419,8 @@ def api_reference(request):
             "parameters": [(p["name"], p["in"], p.get("required", False), describe(p.get("schema", {})), p.get("description", ""))
                            for p in operation.get("parameters", [])],
             "request": describe(json_schema(operation.get("requestBody", {}))),
-            "responses": [(code, describe(json_schema(answer)), answer.get("description", ""))
-                          for code, answer in operation.get("responses", {}).items()],
+            "responses": [answer_in_words(code, answer, shapes) for code, answer in operation.get("responses", {}).items()
+                          if code not in COMMON_ANSWERS],
         }
         for path, item in schema["paths"].items()
         for method, operation in item.items()
@@ -400,9 +428,30 @@ def api_reference(request):
     components = [
         (name, [(field, describe(spec), field in component.get("required", []), spec.get("description", ""))
                 for field, spec in component.get("properties", {}).items()], describe(component) if "enum" in component else "")
-        for name, component in schema.get("components", {}).get("schemas", {}).items()
+        for name, component in shapes.items()
+        if not name.endswith("Errors")  # each endpoint's 400 names its fields itself
     ]
-    return render(request, "hedging/api_reference.html", {"info": schema["info"], "operations": operations, "components": components})
+    return render(request, "hedging/api_reference.html", {
+        "info": schema["info"], "operations": operations, "components": components,
+        "base": request.build_absolute_uri("/").rstrip("/"),
+    })
+
+
+def answer_in_words(code: str, answer: dict, shapes: dict) -> dict:
+    """One answer of an endpoint: its schema's name (a link), or for a 400 the fields
+    its errors may be under."""
+    spec = json_schema(answer)
+    errors = next((ref_name(part) for part in spec.get("oneOf", []) if ref_name(part).endswith("Errors")), None)
+    if errors:
+        found = shapes[errors]
+        fields = [name for name in found["properties"] if name != "non_field_errors"]
+        fields += [pattern.lstrip("^").replace("\\", "") + "NAME" for pattern in found.get("patternProperties", {})]  # ^baskets\.
+        return {"code": code, "fields": fields, "help": answer.get("description", "")}
+    return {"code": code, "kind": describe(spec), "link": ref_name(spec.get("items", spec)), "help": answer.get("description", "")}
+
+
+def ref_name(spec: dict) -> str:
+    return spec.get("$ref", "").rsplit("/", 1)[-1]
 
 
 def json_schema(body: dict) -> dict:
