@@ -105,14 +105,3 @@ def transactions() -> QuerySet[HedgeTransaction]:
     """Every hedge action, newest first, with what its list shows."""
     return (HedgeTransaction.objects.select_related("session__account", "requested_by").prefetch_related("orders")
             .order_by("-decided_at", "-pk"))
-
-
-def errors_in_words(form: forms.Form) -> str:
-    """A form's errors for a page or a plain-text answer: "Action: Select a valid
-    choice. …", labels not field names, and no heading over the ones of no field."""
-    parts = []
-    for name, errors in form.errors.items():
-        field = form.fields.get(name)
-        text = " ".join(errors)
-        parts.append(f"{field.label}: {text}" if field and field.label else text)
-    return " ".join(parts)

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.forms.utils import pretty_name
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -23,7 +24,7 @@ from brokers.openalgo import OpenAlgoError
 from hedging import charts, filters, tasks
 from hedging.core.clock import IST
 from hedging.core.decide import ActionRefused
-from hedging.forms import AnalyticsForm, ManualForm, PlanForm, ScheduleRowForm, SessionCreateForm, ToggleForm
+from hedging.forms import AnalyticsForm, ManualForm, PlanForm, ScheduleRowForm, SessionCreateForm, ToggleForm, errors_in_words
 from hedging.messages import format_inr, format_lakh
 from hedging.models import DailySession, HedgeTransaction
 from hedging.services import analytics, audit, forecast, orchestrator, runtime, scheduler, sessions, status, tokens
@@ -121,7 +122,10 @@ def plan_context(session: DailySession, query=None) -> dict:
         try:
             context["forecast"] = forecast.forecast_for_session(session, form.overrides(), broker=runtime.broker_for(session.account)).detail()
         except forecast.ForecastError as refused:
-            form.add_error(refused.field if refused.field in form.fields else None, str(refused))
+            if refused.field in form.fields:  # under the field its label names
+                form.add_error(refused.field, refused.reason)
+            else:
+                form.add_error(None, f"{pretty_name(refused.field)}: {refused.reason}")
         except (OpenAlgoError, ValueError) as failure:
             context["problem"] = f"Broker: {failure}"
     if context["forecast"]:
@@ -144,7 +148,7 @@ def plan_panel(request, pk):
 def toggle(request):
     form = ToggleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Not toggled: {form.errors.as_text()}")
+        messages.error(request, f"Not toggled: {errors_in_words(form)}")
         return redirect("dashboard")
     session, enabled = form.cleaned_data["session"], form.cleaned_data["enabled"]
     with transaction.atomic():
@@ -160,14 +164,15 @@ def toggle(request):
 def manual(request):
     form = ManualForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Refused: {form.errors.as_text()}")
+        messages.error(request, f"Refused: {errors_in_words(form)}")
         return redirect("dashboard")
     data = form.cleaned_data
     session = data["session"]
     try:
         tx = orchestrator.manual(session.pk, data["action"], data["hedge_baskets"], request.user, runtime.ports_for(session.account))
     except ActionRefused as refused:
-        messages.error(request, f"Refused ({refused.field.replace('_', ' ')}): {refused}")
+        field = "" if refused.field == "non_field_errors" else f" ({pretty_name(refused.field).lower()})"
+        messages.error(request, f"Refused{field}: {refused}")
     except (OpenAlgoError, ValueError) as failure:
         messages.error(request, f"Broker: {failure}")
     else:
@@ -301,7 +306,7 @@ CSV_COLUMNS = [
 def transaction_csv(request):
     found = filtered_transactions(request)
     if not found.is_valid():
-        refused = f"Not exported: {filters.errors_in_words(found.form)}\n"
+        refused = f"Not exported: {errors_in_words(found.form)}\n"
         return HttpResponseBadRequest(refused, content_type="text/plain; charset=utf-8")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="hedge-transactions.csv"'
@@ -447,7 +452,8 @@ def answer_in_words(code: str, answer: dict, shapes: dict) -> dict:
         fields = [name for name in found["properties"] if name != "non_field_errors"]
         fields += [pattern.lstrip("^").replace("\\", "") + "NAME" for pattern in found.get("patternProperties", {})]  # ^baskets\.
         return {"code": code, "fields": fields, "help": answer.get("description", "")}
-    return {"code": code, "kind": describe(spec), "link": ref_name(spec.get("items", spec)), "help": answer.get("description", "")}
+    link = ref_name(spec.get("items", spec))
+    return {"code": code, "kind": describe(spec), "link": link, "help": answer.get("description", "")}
 
 
 def ref_name(spec: dict) -> str:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.forms.utils import pretty_name
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -485,10 +486,9 @@ class ForecastQuerySerializer(serializers.Serializer):
     def refusal(self, refused) -> dict[str, list[str]]:
         """The forecast's ForecastError under its parameter; one about no parameter (the
         broker's chain, the margin constants) is the request's as a whole, naming what."""
-        reason = str(refused).removeprefix(f"{refused.field}: ")
         if refused.field in self.fields or refused.field.startswith("baskets."):
-            return {refused.field: [reason]}
-        return {"non_field_errors": [f"{refused.field.replace('_', ' ').capitalize()}: {reason}"]}
+            return {refused.field: [refused.reason]}
+        return {"non_field_errors": [f"{pretty_name(refused.field)}: {refused.reason}"]}
 
     def overrides(self, params) -> dict:
         data = {name: value for name, value in self.validated_data.items() if name not in ("session", "date")}
