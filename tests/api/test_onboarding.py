@@ -89,9 +89,11 @@ def test_the_token_page_needs_a_login_and_a_clear_choice(client, meera):
 
 
 def test_the_schema_is_readable_without_a_login_but_the_endpoints_are_not(sim_clock):
+    session = DailySessionFactory()
     anonymous = api_client()
     schema = anonymous.get("/api/schema/", {"format": "json"})
     assert schema.status_code == 200 and "/api/hedge/transactions" in schema.json()["paths"]
+    assert session.account.name not in schema.content.decode()
     assert "/accounts/token/" in schema.json()["info"]["description"]
     assert "/api/schema/" not in schema.json()["paths"]
     assert anonymous.get("/api/hedge/transactions").status_code == 403
