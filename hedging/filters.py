@@ -66,9 +66,6 @@ class YesNoField(forms.NullBooleanField):
             raise ValidationError("Give true or false.", code="invalid")
         return self.WORDS[str(value).lower()]
 
-    def validate(self, value):
-        pass
-
 
 class YesNoFilter(django_filters.BooleanFilter):
     field_class = YesNoField
