@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "django_filters",
     "django_celery_beat",
     "axes",
     "brokers",
@@ -203,7 +204,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Auto-Hedge API", "VERSION": "1.0.0"}
+# The schema is served to anyone (AllowAny, its default); it does not list itself.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Auto-Hedge API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": "Every call needs a user: make your token on the dashboard at /accounts/token/, then send "
+                   "`Authorization: Token <key>`. Changes need a staff user's token.",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,  # the values are listed as the type already
+}
 
 # Celery on Redis; beat reads its entries from the database (django-celery-beat).
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

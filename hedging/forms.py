@@ -1,4 +1,5 @@
 from django import forms
+from django.forms.utils import pretty_name
 
 from brokers.models import BrokerAccount, Index
 from hedging.models import DailySession, HedgeTransaction
@@ -35,16 +36,6 @@ class SessionCreateForm(forms.Form):
     expiry = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Blank: the nearest expiry."
     )
-
-
-class TransactionFilterForm(forms.Form):
-    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    session = forms.ModelChoiceField(DailySession.objects.select_related("account"), required=False)
-    action = forms.ChoiceField(choices=[("", "any action"), *HedgeTransaction.Action.choices], required=False)
-    status = forms.ChoiceField(choices=[("", "any status"), *HedgeTransaction.Status.choices], required=False)
-
-    def filters(self) -> dict:
-        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
 
 class AnalyticsForm(forms.Form):
@@ -89,3 +80,14 @@ class PlanForm(forms.Form):
         data = {name: value for name, value in self.cleaned_data.items() if value is not None}
         baskets = {name.removeprefix("baskets."): data.pop(name) for name in list(data) if name.startswith("baskets.")}
         return {**data, "baskets": baskets} if baskets else data
+
+
+def errors_in_words(form: forms.Form) -> str:
+    """A form's errors for a message or a plain-text answer: "Action: Select a valid
+    choice. …", labels not field names, and no heading over the ones of no field."""
+    parts = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        label = field and (field.label or pretty_name(name))
+        parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return " ".join(parts)

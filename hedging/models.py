@@ -556,6 +556,9 @@ class AuditEvent(models.Model):
         SESSION_CREATE = "session.create", "session created"
         SESSION_UPDATE = "session.update", "session changed"
         SESSION_DELETE = "session.delete", "session deleted"
+        TOKEN_CREATE = "token.create", "API token made"
+        TOKEN_REPLACE = "token.replace", "API token replaced"
+        TOKEN_REVOKE = "token.revoke", "API token revoked"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -13,21 +13,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse
+from django.forms.utils import pretty_name
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.generators import SchemaGenerator
 
 from brokers.openalgo import OpenAlgoError
-from hedging import charts, tasks
+from hedging import charts, filters, tasks
 from hedging.core.clock import IST
 from hedging.core.decide import ActionRefused
 from hedging.forms import (
-    AnalyticsForm, ManualForm, PlanForm, ScheduleRowForm, SessionCreateForm, ToggleForm, TransactionFilterForm,
+    AnalyticsForm, ManualForm, PlanForm, ScheduleRowForm, SessionCreateForm, ToggleForm, errors_in_words,
 )
 from hedging.messages import format_inr, format_lakh
 from hedging.models import DailySession, HedgeTransaction
-from hedging.services import analytics, audit, forecast, orchestrator, runtime, scheduler, sessions, status
+from hedging.services import analytics, audit, forecast, orchestrator, runtime, scheduler, sessions, status, tokens
 from schedules.models import WEEKDAYS, StrategySchedule
 
 
@@ -131,7 +133,10 @@ def plan_context(session: DailySession, query=None) -> dict:
         try:
             context["forecast"] = forecast.forecast_for_session(session, form.overrides(), broker=runtime.broker_for(session.account)).detail()
         except forecast.ForecastError as refused:
-            form.add_error(refused.field if refused.field in form.fields else None, str(refused))
+            if refused.field in form.fields:  # under the field its label names
+                form.add_error(refused.field, refused.reason)
+            else:
+                form.add_error(None, f"{pretty_name(refused.field)}: {refused.reason}")
         except (OpenAlgoError, ValueError) as failure:
             context["problem"] = f"Broker: {failure}"
     if context["forecast"]:
@@ -154,7 +159,7 @@ def plan_panel(request, pk):
 def toggle(request):
     form = ToggleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Not toggled: {form.errors.as_text()}")
+        messages.error(request, f"Not toggled: {errors_in_words(form)}")
         return redirect("dashboard")
     session, enabled = form.cleaned_data["session"], form.cleaned_data["enabled"]
     with transaction.atomic():
@@ -170,14 +175,15 @@ def toggle(request):
 def manual(request):
     form = ManualForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Refused: {form.errors.as_text()}")
+        messages.error(request, f"Refused: {errors_in_words(form)}")
         return redirect("dashboard")
     data = form.cleaned_data
     session = data["session"]
     try:
         tx = orchestrator.manual(session.pk, data["action"], data["hedge_baskets"], request.user, runtime.ports_for(session.account))
     except ActionRefused as refused:
-        messages.error(request, f"Refused ({refused.field.replace('_', ' ')}): {refused}")
+        field = "" if refused.field == "non_field_errors" else f" ({pretty_name(refused.field).lower()})"
+        messages.error(request, f"Refused{field}: {refused}")
     except (OpenAlgoError, ValueError) as failure:
         messages.error(request, f"Broker: {failure}")
     else:
@@ -297,25 +303,22 @@ def session_detail(request, pk):
 # --- transactions --------------------------------------------------------------------------
 
 
-def filtered_transactions(request):
-    form = TransactionFilterForm(request.GET or None)
-    rows = HedgeTransaction.objects.select_related("session__account", "requested_by").prefetch_related("orders")
-    if form.is_valid():
-        filters = form.filters()
-        if "date" in filters:
-            rows = rows.filter(session__date=filters.pop("date"))
-        rows = rows.filter(**filters)
-    return form, rows.order_by("-decided_at", "-pk")
+def filtered_transactions(request) -> filters.TransactionFilter:
+    """The list's filters, the API's (hedging/filters.py). A bad value shows no rows: a
+    form error on the page, a 400 for the CSV, never every row."""
+    return filters.TransactionFilter(request.GET, queryset=filters.transactions())
 
 
 @login_required
 def transaction_list(request):
-    form, rows = filtered_transactions(request)
+    found = filtered_transactions(request)
+    rows = found.qs if found.is_valid() else HedgeTransaction.objects.none()
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
-        request, "hedging/transactions.html", {"form": form, "page": page, "rows": [Shown(tx) for tx in page], "query": query.urlencode()}
+        request, "hedging/transactions.html",
+        {"form": found.form, "page": page, "rows": [Shown(tx) for tx in page], "query": query.urlencode()},
     )
 
 
@@ -328,21 +331,37 @@ CSV_COLUMNS = [
 
 @login_required
 def transaction_csv(request):
-    form, rows = filtered_transactions(request)
+    found = filtered_transactions(request)
+    if not found.is_valid():
+        refused = f"Not exported: {errors_in_words(found.form)}\n"
+        return HttpResponseBadRequest(refused, content_type="text/plain; charset=utf-8")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="hedge-transactions.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
-    for tx in rows:
-        orders = list(tx.orders.all())
-        writer.writerow([
-            tx.pk, tx.decided_at.astimezone(IST).isoformat(), str(tx.session), tx.session.is_replay, tx.action, tx.origin,
-            tx.requested_by.username if tx.requested_by else "", tx.hedge_baskets, tx.status, tx.reason,
-            " ".join(tx.for_entries), " ".join(f"{o.option_type} {o.strike}" for o in orders),
-            " ".join(f"{o.option_type} {o.average_price or o.limit_price}" for o in orders),
-            tx.util_before_pct, tx.util_projected_pct, tx.util_after_pct, tx.expected_cost, tx.cost, tx.latency_ms, tx.error,
-        ])
+    writer.writerows(csv_row(tx) for tx in found.qs)
     return response
+
+
+def csv_row(tx: HedgeTransaction) -> list:
+    """One action as a spreadsheet reads it: yes/no, rupees with 2 decimals, whole ms."""
+    orders = list(tx.orders.all())
+    return [
+        tx.pk, tx.decided_at.astimezone(IST).isoformat(), str(tx.session), yes_no(tx.session.is_replay), tx.action, tx.origin,
+        tx.requested_by.username if tx.requested_by else "", tx.hedge_baskets, tx.status, tx.reason,
+        " ".join(tx.for_entries), " ".join(f"{o.option_type} {o.strike}" for o in orders),
+        " ".join(f"{o.option_type} {rupees(o.average_price if o.average_price is not None else o.limit_price)}" for o in orders),
+        tx.util_before_pct, tx.util_projected_pct, tx.util_after_pct, rupees(tx.expected_cost), rupees(tx.cost),
+        "" if tx.latency_ms is None else round(tx.latency_ms), tx.error,
+    ]
+
+
+def yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def rupees(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
 # --- analytics -----------------------------------------------------------------------------
@@ -390,13 +409,40 @@ def summary_context(summary: analytics.Summary) -> dict:
     }
 
 
-# --- API reference -------------------------------------------------------------------------
+# --- API reference and token -------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def api_token(request):
+    """The user's own API token: made or replaced (the key shown on this answer only),
+    or revoked. Posting is acting: the password is asked again after some hours."""
+    key, replaced = None, False
+    if request.method == "POST":
+        what = request.POST.get("do")
+        if what == "revoke":
+            if tokens.revoke(audit.by(request), request.user):
+                messages.success(request, "Token revoked: calls with it are refused from now on.")
+            return redirect("api-token")
+        if what != "make":
+            return HttpResponseBadRequest("Nothing done: say make or revoke.\n", content_type="text/plain; charset=utf-8")
+        replaced, key = tokens.current(request.user) is not None, tokens.make(audit.by(request), request.user)
+    token = tokens.current(request.user)
+    return render(request, "hedging/api_token.html", {
+        "key": key, "replaced": replaced, "token": token, "hint": token and tokens.hint(token.key),
+        "base": request.build_absolute_uri("/").rstrip("/"),
+    })
+
+
+# Answers any endpoint may give: the page says them once, at the top, not per endpoint.
+COMMON_ANSWERS = {"403", "404", "413", "414", "415", "429"}
 
 
 @login_required
 def api_reference(request):
     """The OpenAPI schema (served raw at /api/schema/) as a page: no CDN, no script."""
     schema = SchemaGenerator().get_schema(request=None, public=True)
+    shapes = schema.get("components", {}).get("schemas", {})
     operations = [
         {
             "method": method.upper(),
@@ -405,8 +451,8 @@ def api_reference(request):
             "parameters": [(p["name"], p["in"], p.get("required", False), describe(p.get("schema", {})), p.get("description", ""))
                            for p in operation.get("parameters", [])],
             "request": describe(json_schema(operation.get("requestBody", {}))),
-            "responses": [(code, describe(json_schema(answer)), answer.get("description", ""))
-                          for code, answer in operation.get("responses", {}).items()],
+            "responses": [answer_in_words(code, answer, shapes) for code, answer in operation.get("responses", {}).items()
+                          if code not in COMMON_ANSWERS],
         }
         for path, item in schema["paths"].items()
         for method, operation in item.items()
@@ -414,9 +460,31 @@ def api_reference(request):
     components = [
         (name, [(field, describe(spec), field in component.get("required", []), spec.get("description", ""))
                 for field, spec in component.get("properties", {}).items()], describe(component) if "enum" in component else "")
-        for name, component in schema.get("components", {}).get("schemas", {}).items()
+        for name, component in shapes.items()
+        if not name.endswith("Errors")  # each endpoint's 400 names its fields itself
     ]
-    return render(request, "hedging/api_reference.html", {"info": schema["info"], "operations": operations, "components": components})
+    return render(request, "hedging/api_reference.html", {
+        "info": schema["info"], "operations": operations, "components": components,
+        "base": request.build_absolute_uri("/").rstrip("/"),
+    })
+
+
+def answer_in_words(code: str, answer: dict, shapes: dict) -> dict:
+    """One answer of an endpoint: its schema's name (a link), or for a 400 the fields
+    its errors may be under."""
+    spec = json_schema(answer)
+    errors = next((ref_name(part) for part in spec.get("oneOf", []) if ref_name(part).endswith("Errors")), None)
+    if errors:
+        found = shapes[errors]
+        fields = [name for name in found["properties"] if name != "non_field_errors"]
+        fields += [pattern.lstrip("^").replace("\\", "") + "NAME" for pattern in found.get("patternProperties", {})]  # ^baskets\.
+        return {"code": code, "fields": fields, "help": answer.get("description", "")}
+    link = ref_name(spec.get("items", spec))
+    return {"code": code, "kind": describe(spec), "link": link, "help": answer.get("description", "")}
+
+
+def ref_name(spec: dict) -> str:
+    return spec.get("$ref", "").rsplit("/", 1)[-1]
 
 
 def json_schema(body: dict) -> dict:

@@ -7,11 +7,14 @@ over the call rate or an address that sent too many wrong tokens. An optional qu
 DRF takes `?date=` as no date given; one given twice is a 400."""
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import force_instance
+from drf_spectacular.plumbing import ResolvedComponent, force_instance
 from drf_spectacular.utils import OpenApiResponse
 
 ERROR_LIST = {"type": "array", "items": {"type": "string"}}
-DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"], "additionalProperties": False}
+# Every answer that is not about a field, as a component every operation registers.
+DETAIL = {"type": "object", "properties": {"detail": {"type": "string", "description": "What went wrong, in words."}},
+          "required": ["detail"], "additionalProperties": False}
+DETAIL_REF = {"$ref": "#/components/schemas/Detail"}
 
 
 def answer(description: str, schema: dict) -> dict:
@@ -19,20 +22,15 @@ def answer(description: str, schema: dict) -> dict:
 
 
 def broker_down() -> OpenApiResponse:
-    return OpenApiResponse(DETAIL, description="The broker did not answer, or the account's API key variable is unset.")
+    return OpenApiResponse(DETAIL_REF, description="The broker did not answer, or the account's API key variable is unset.")
 
 
 def field_errors(names: list[str], extra: dict | None = None) -> dict:
     """`{"field": ["what is wrong", ...]}` for the given names, `non_field_errors` for a
-    refusal of no one field, or `{"detail": ...}` for a body that could not be parsed."""
+    refusal of no one field."""
     properties = {name: ERROR_LIST for name in [*names, "non_field_errors"]}
-    return {
-        "oneOf": [
-            {"type": "object", "properties": properties, "patternProperties": extra or {}, "additionalProperties": False,
-             "minProperties": 1},
-            DETAIL,
-        ]
-    }
+    shape = {"type": "object", "properties": properties, "additionalProperties": False, "minProperties": 1}
+    return {**shape, "patternProperties": extra} if extra else shape  # JSON Schema's, which OpenAPI 3.0 lacks
 
 
 class ApiSchema(AutoSchema):
@@ -47,20 +45,34 @@ class ApiSchema(AutoSchema):
         for parameter in query:
             if not parameter.get("required"):
                 parameter["allowEmptyValue"] = True
+        detail = self.component("Detail", DETAIL)
         names = [p["name"] for p in query] + self.body_fields()
         if names:
             patterns = {pattern: ERROR_LIST for pattern in getattr(self.view, "error_patterns", ())}
-            responses.setdefault("400", answer("Bad input: the fields named say why.", field_errors(names, patterns)))
+            errors = self.component(f"{self.operation_name(operation)}Errors", field_errors(names, patterns))
+            responses.setdefault("400", answer("Bad input: the fields named say why; a body that is not JSON: detail.",
+                                               {"oneOf": [errors, detail]}))
         if "{" in self.path or "page" in names:
-            responses.setdefault("404", answer("No such row, or no such page.", DETAIL))
+            responses.setdefault("404", answer("No such row, or no such page.", detail))
         if "requestBody" in operation:
-            responses.setdefault("413", answer("The body is over DATA_UPLOAD_MAX_MEMORY_SIZE.", DETAIL))
-            responses.setdefault("415", answer("The body is not JSON.", DETAIL))
+            responses.setdefault("413", answer("The body is over DATA_UPLOAD_MAX_MEMORY_SIZE.", detail))
+            responses.setdefault("415", answer("The body is not JSON.", detail))
         if query:  # gunicorn's own answer, an HTML page, before the app sees the request
             responses.setdefault("414", {"description": "The request line is over the server's limit (4,094 bytes)."})
-        responses.setdefault("403", answer("Not logged in, or a change by a user who is not staff.", DETAIL))
-        responses.setdefault("429", answer("Too many calls by this user, or wrong tokens from this address.", DETAIL))
+        responses.setdefault("403", answer("Not logged in, or a change by a user who is not staff.", detail))
+        responses.setdefault("429", answer("Too many calls by this user, or wrong tokens from this address.", detail))
         return operation
+
+    def component(self, name: str, schema: dict) -> dict:
+        """A named schema (a $ref), so that the reference page and clients see a name, not "object"."""
+        found = ResolvedComponent(name, ResolvedComponent.SCHEMA, schema=schema, object=name)
+        self.registry.register_on_missing(found)
+        return found.ref
+
+    @staticmethod
+    def operation_name(operation: dict) -> str:
+        """"hedge_schedule_partial_update" → "SchedulePartialUpdate"."""
+        return "".join(part.capitalize() for part in operation["operationId"].removeprefix("hedge_").split("_"))
 
     def body_fields(self) -> list[str]:
         if self.method not in ("POST", "PUT", "PATCH"):

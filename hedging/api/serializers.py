@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.forms.utils import pretty_name
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -131,12 +132,6 @@ class SessionCreateSerializer(serializers.Serializer):
     margin_hedged = money(required=False, help_text="Mh; needed where the constants table has none.")
 
 
-class SessionQuerySerializer(serializers.Serializer):
-    date = DayField(required=False)
-    account = RowField(queryset=BrokerAccount.objects.all(), required=False)
-    is_replay = serializers.BooleanField(required=False, allow_null=True, default=None)
-
-
 # --- schedule ------------------------------------------------------------------------------
 
 SCHEDULE_CONSTRAINT_FIELDS = {
@@ -235,14 +230,6 @@ class TransactionSerializer(serializers.ModelSerializer):
             "cost", "status", "error", "decided_at", "completed_at", "latency_ms", "orders",
         ]
         read_only_fields = fields
-
-
-class TransactionQuerySerializer(serializers.Serializer):
-    date = DayField(required=False, help_text="The session's date.")
-    session = RowField(queryset=DailySession.objects.all(), required=False)
-    action = serializers.ChoiceField(choices=HedgeTransaction.Action.choices, required=False)
-    status = serializers.ChoiceField(choices=HedgeTransaction.Status.choices, required=False)
-    origin = serializers.ChoiceField(choices=HedgeTransaction.Origin.choices, required=False)
 
 
 # --- actions -------------------------------------------------------------------------------
@@ -370,7 +357,9 @@ class AlertSerializer(serializers.Serializer):
 
 class SessionStatusSerializer(serializers.Serializer):
     session = SessionRefSerializer()
-    mode = serializers.ChoiceField(choices=["paper", "sandbox", "live"], help_text="sandbox: a live account whose OpenAlgo answers from its analyzer mode.")
+    mode = serializers.ChoiceField(
+        choices=["paper", "sandbox", "live"], help_text="sandbox: a live account whose OpenAlgo answers from its analyzer mode."
+    )
     auto_enabled = serializers.BooleanField(help_text="This session's switch.")
     auto_effective = serializers.BooleanField(help_text="Session switch and global switch both on.")
     budget = money()
@@ -480,19 +469,119 @@ class ForecastQuerySerializer(serializers.Serializer):
     """A what-if: every setting left blank keeps the session's; `baskets.NAME=n` sets a
     schedule row's baskets. The forecast itself checks the values (docs/forecast.md)."""
 
-    session = RowField(queryset=DailySession.objects.filter(is_replay=False).select_related("account"))
+    session = RowField(queryset=DailySession.objects.select_related("account"), help_text="A trading day's, not a replay.")
     date = DayField(required=False, help_text="Default: the session's day.")
     budget = serializers.CharField(required=False, allow_blank=True)
     entry_trigger_pct = serializers.CharField(required=False, allow_blank=True)
     entry_target_pct = serializers.CharField(required=False, allow_blank=True)
     max_hedge_cost_per_day = serializers.CharField(required=False, allow_blank=True)
 
-    def error_key(self, name: str) -> str:
-        """A refusal about no parameter (the broker's chain, the margin constants) is the
-        request's as a whole: its message still names what."""
-        return name if name in self.fields or name.startswith("baskets.") else "non_field_errors"
+    def validate_session(self, session: DailySession) -> DailySession:
+        """A replayed day's account is no broker's (the replay's stand-in): there is no
+        market to read for it now."""
+        if session.is_replay:
+            raise serializers.ValidationError(
+                f"Session {session.pk} is a replayed day ({session.replay_name}): a forecast reads the market from the "
+                "session's broker now, and a replay has none. Forecast the scenario instead: manage.py forecast SCENARIO.json."
+            )
+        return session
+
+    def refusal(self, refused) -> dict[str, list[str]]:
+        """The forecast's ForecastError under its parameter; one about no parameter (the
+        broker's chain, the margin constants) is the request's as a whole, naming what."""
+        if refused.field in self.fields or refused.field.startswith("baskets."):
+            return {refused.field: [refused.reason]}
+        return {"non_field_errors": [f"{pretty_name(refused.field)}: {refused.reason}"]}
 
     def overrides(self, params) -> dict:
         data = {name: value for name, value in self.validated_data.items() if name not in ("session", "date")}
         baskets = {name.removeprefix("baskets."): value for name, value in params.items() if name.startswith("baskets.")}
         return {**data, "baskets": baskets} if baskets else data
+
+
+CLOCK_TIME = {"type": "string", "pattern": r"^\d\d:\d\d:\d\d$", "example": "10:25:00"}
+
+
+@extend_schema_field(CLOCK_TIME)
+class ClockField(serializers.CharField):
+    """A time of the day, "HH:MM:SS" (IST), as the stored forecast keeps it."""
+
+
+def plain(**kwargs) -> serializers.FloatField:
+    return serializers.FloatField(**kwargs)
+
+
+class PlannedLegSerializer(serializers.Serializer):
+    option_type = serializers.ChoiceField(choices=["CE", "PE"])
+    strike = plain()
+    quantity = serializers.IntegerField()
+    price = plain(help_text="₹ a unit, at the model's price.")
+
+
+class PlannedBuySerializer(serializers.Serializer):
+    time = ClockField()
+    hedge_baskets = serializers.IntegerField()
+    for_entries = serializers.ListField(child=serializers.CharField(), help_text="The schedule rows it is bought for.")
+    util_before_pct = plain()
+    util_projected_pct = plain(help_text="With the coming entries, unhedged.")
+    util_after_pct = plain(help_text="With the coming entries and this buy.")
+    cost = plain()
+    cost_low = plain()
+    cost_high = plain()
+    legs = PlannedLegSerializer(many=True)
+
+
+class ForecastAlertSerializer(serializers.Serializer):
+    time = ClockField()
+    kind = serializers.CharField()
+    level = serializers.CharField()
+    text = serializers.CharField()
+    entries = serializers.ListField(child=serializers.CharField())
+
+
+class MarketSerializer(serializers.Serializer):
+    spot = plain(help_text="Held flat through the day.")
+    other_margin = plain(help_text="Margin outside the schedule, held flat.")
+    iv_atm = plain()
+    iv_wing_slope = plain()
+    one_day_move = plain(help_text="The index move the cost range allows for.")
+
+
+class ProjectedEntrySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    time = ClockField()
+    baskets = serializers.IntegerField()
+    util_pct = plain(allow_null=True, help_text="Just after the entry; null if it never enters.")
+
+
+class TimelinePointSerializer(serializers.Serializer):
+    time = ClockField()
+    util_pct = plain(help_text="From this time until the next point.")
+    open_baskets = serializers.IntegerField()
+    hedges_held = serializers.IntegerField()
+
+
+class ForecastSerializer(serializers.Serializer):
+    """ForecastResult.detail(): plain JSON numbers (rupees and percentages), times HH:MM:SS."""
+
+    name = serializers.CharField()
+    day = serializers.DateField()
+    index = serializers.CharField()
+    budget = plain()
+    cap = plain(help_text="The daily hedge cost cap.")
+    entry_trigger_pct = plain()
+    entry_target_pct = plain()
+    auto_enabled = serializers.BooleanField(help_text="The session's and the global switch now; the plan assumes them on.")
+    planned = PlannedBuySerializer(many=True, help_text="What auto-hedge will buy, within the cap.")
+    needed = PlannedBuySerializer(many=True, help_text="What the day needs with no cap (the same when the cap covers).")
+    breaches = serializers.ListField(child=serializers.CharField(), help_text="Entries over the target even fully hedged.")
+    cap_covers = serializers.BooleanField()
+    shortfall_from = serializers.CharField(allow_null=True, help_text="The first entry the cap cannot hedge.")
+    cost = plain()
+    cost_low = plain()
+    cost_high = plain()
+    peak_util_pct = plain()
+    market = MarketSerializer()
+    entries = ProjectedEntrySerializer(many=True)
+    timeline = TimelinePointSerializer(many=True)
+    alerts = ForecastAlertSerializer(many=True, help_text="Every alert the day would raise.")

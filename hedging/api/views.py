@@ -6,8 +6,8 @@ again here as on the pages: a token is not a login (docs/security.md)."""
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError as DjangoValidationError
 from django.db import transaction
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
@@ -15,13 +15,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from brokers.openalgo import OpenAlgoError
-from hedging import tasks
+from hedging import filters, tasks
 from hedging.api import serializers as s
 from hedging.api.parsers import JSONParser, TooLarge
 from hedging.api.schema import ApiSchema, broker_down
 from hedging.core.clock import IST
 from hedging.core.decide import BUY, EXIT, ActionRefused
-from hedging.models import Control, DailySession, HedgeTransaction
+from hedging.models import Control, DailySession
 from hedging.services import analytics, audit, forecast, orchestrator, runtime, sessions, status as status_service
 from schedules.models import StrategySchedule
 
@@ -35,9 +35,10 @@ class StaffWrites(BasePermission):
 
 
 class JsonApi:
-    """Bodies are JSON only: form encodings can say neither null nor a list of weekdays;
-    nested deep or over the size limit, refused (hedging/api/parsers.py). The schema
-    documents every answer (hedging/api/schema.py)."""
+    # Bodies are JSON only: form encodings can say neither null nor a list of weekdays;
+    # nested deep or over the size limit, refused (hedging/api/parsers.py). The schema
+    # documents every answer (hedging/api/schema.py). No docstring here: a view's own is
+    # its description on the API page.
 
     parser_classes = [JSONParser]
     schema = ApiSchema()
@@ -73,6 +74,10 @@ def now():
 
 
 class StatusView(JsonApi, APIView):
+    """Each of today's sessions now (or the one asked for): used margin and utilisation from the
+    broker, the thresholds, hedges held, spend against the cap, the next entries with the
+    utilisation each would bring, and what the rules say now."""
+
     @extend_schema(parameters=[s.StatusQuerySerializer], responses=s.StatusSerializer)
     def get(self, request):
         session = query(s.StatusQuerySerializer, request).get("session")
@@ -81,6 +86,8 @@ class StatusView(JsonApi, APIView):
 
 
 class ToggleView(JsonApi, APIView):
+    """Turn auto-hedge on or off for one session or, without a session, for all (staff)."""
+
     permission_classes = [IsAdminUser]
 
     @extend_schema(request=s.ToggleSerializer, responses=s.ToggleResultSerializer)
@@ -104,6 +111,9 @@ class ToggleView(JsonApi, APIView):
 
 
 class ManualView(JsonApi, APIView):
+    """Buy or sell hedge baskets now for a session (staff). Answered once recorded (status pending):
+    the worker sends the orders. Repeating a client_key never orders twice."""
+
     permission_classes = [IsAdminUser]
     action: str = ""
 
@@ -136,26 +146,21 @@ class ManualExitView(ManualView):
 
 
 class TransactionList(JsonApi, generics.ListAPIView):
-    serializer_class = s.TransactionSerializer
+    """Every hedge action, newest first, 50 a page; the same filters as the Transactions page."""
 
-    @extend_schema(parameters=[s.TransactionQuerySerializer])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    serializer_class = s.TransactionSerializer
+    filter_backends = [DjangoFilterBackend]  # hedging/filters.py: the page's and the CSV's too
+    filterset_class = filters.TransactionFilter
 
     def get_queryset(self):
-        rows = HedgeTransaction.objects.select_related("session__account", "requested_by").prefetch_related("orders")
-        filters = query(s.TransactionQuerySerializer, self.request)
-        if "date" in filters:
-            rows = rows.filter(session__date=filters["date"])
-        for name in ("session", "action", "status", "origin"):
-            if name in filters:
-                rows = rows.filter(**{name: filters[name]})
-        return rows.order_by("-decided_at", "-pk")
+        return filters.transactions()
 
 
 class TransactionDetail(JsonApi, generics.RetrieveAPIView):
+    """One hedge action, with its leg orders."""
+
     serializer_class = s.TransactionSerializer
-    queryset = HedgeTransaction.objects.select_related("session__account", "requested_by").prefetch_related("orders")
+    queryset = filters.transactions()
 
 
 class ScheduleList(JsonApi, generics.ListCreateAPIView):
@@ -172,6 +177,8 @@ class ScheduleList(JsonApi, generics.ListCreateAPIView):
 
 
 class ScheduleDetail(JsonApi, generics.RetrieveUpdateDestroyAPIView):
+    """One schedule row; changing or deleting it needs a staff user."""
+
     permission_classes = [StaffWrites]
     serializer_class = s.ScheduleSerializer
     queryset = StrategySchedule.objects.select_related("account")
@@ -188,22 +195,13 @@ class ScheduleDetail(JsonApi, generics.RetrieveUpdateDestroyAPIView):
 
 
 class SessionList(JsonApi, generics.ListCreateAPIView):
+    """Sessions, the newest day first, 50 a page; replayed days are marked is_replay."""
+
     permission_classes = [StaffWrites]
     serializer_class = s.SessionSerializer
-
-    @extend_schema(parameters=[s.SessionQuerySerializer])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        filters = query(s.SessionQuerySerializer, self.request)
-        rows = DailySession.objects.select_related("account").order_by("-date", "account__name", "index_name", "-pk")
-        for name in ("date", "account"):
-            if name in filters:
-                rows = rows.filter(**{name: filters[name]})
-        if filters.get("is_replay") is not None:
-            rows = rows.filter(is_replay=filters["is_replay"])
-        return rows
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = filters.SessionFilter
+    queryset = DailySession.objects.select_related("account").order_by("-date", "account__name", "index_name", "-pk")
 
     @extend_schema(request=s.SessionCreateSerializer, responses={201: s.SessionSerializer})
     def post(self, request, *args, **kwargs):
@@ -225,17 +223,22 @@ class SessionList(JsonApi, generics.ListCreateAPIView):
 
 
 class SessionDetail(JsonApi, generics.RetrieveAPIView):
+    """One session, with its settings."""
+
     serializer_class = s.SessionSerializer
     queryset = DailySession.objects.select_related("account")
 
 
 class AnalyticsView(JsonApi, APIView):
+    """Spend, receipts and entries per day over a range (the last 30 days by default), against the
+    estimated cost of hedging every basket."""
+
     @extend_schema(parameters=[s.AnalyticsQuerySerializer], responses=s.AnalyticsSerializer)
     def get(self, request):
-        filters = query(s.AnalyticsQuerySerializer, request, today=now().astimezone(IST).date())
-        account = filters.get("account")
-        summary = analytics.summarise(filters["date_from"], filters["date_to"], filters["include_replays"], account.pk if account else None)
-        session = filters.get("session")
+        asked = query(s.AnalyticsQuerySerializer, request, today=now().astimezone(IST).date())
+        account = asked.get("account")
+        summary = analytics.summarise(asked["date_from"], asked["date_to"], asked["include_replays"], account and account.pk)
+        session = asked.get("session")
         data = {
             "date_from": summary.date_from,
             "date_to": summary.date_to,
@@ -248,12 +251,12 @@ class AnalyticsView(JsonApi, APIView):
 
 class ForecastView(JsonApi, APIView):
     error_patterns = (r"^baskets\.",)
+
     @extend_schema(
         parameters=[s.ForecastQuerySerializer],
         description="The session's day forecast now, or a what-if: nothing is saved. `baskets.NAME=n` sets a schedule "
                     "row's baskets. Numbers are plain JSON numbers and times HH:MM:SS, as docs/forecast.md describes.",
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The forecast in full (`ForecastResult.detail()`)."),
-                   503: broker_down()},
+        responses={200: s.ForecastSerializer, 503: broker_down()},
     )
     def get(self, request):
         params = s.ForecastQuerySerializer(data=request.query_params)
@@ -265,7 +268,7 @@ class ForecastView(JsonApi, APIView):
                 broker=runtime.broker_for(session.account),
             )
         except forecast.ForecastError as refused:
-            raise s.serializers.ValidationError({params.error_key(refused.field): [str(refused)]}) from None
+            raise s.serializers.ValidationError(params.refusal(refused)) from None
         except (OpenAlgoError, ValueError) as failure:  # ValueError: the account's API key variable is unset
             raise BrokerUnavailable(str(failure)) from None
         return Response(result.detail())

@@ -117,6 +117,12 @@ def ordered(actor: Actor, tx: HedgeTransaction) -> AuditEvent:
     )
 
 
+def token(actor: Actor, action: str, user: models.Model, before: str | None, after: str | None) -> AuditEvent:
+    """An API token made, replaced or revoked (hedging.services.tokens), on its user: the
+    masked hints only, never a key."""
+    return record(actor, f"token.{action}", user, before and {"token": before}, after and {"token": after})
+
+
 # --- logins (django.contrib.auth's signals; hedging.apps connects them) -------------------------
 
 

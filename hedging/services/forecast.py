@@ -56,7 +56,7 @@ class ForecastError(ValueError):
 
     def __init__(self, field: str, message: str):
         super().__init__(f"{field}: {message}")
-        self.field = field
+        self.field, self.reason = field, message
 
 
 # --- the result --------------------------------------------------------------------------

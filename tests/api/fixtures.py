@@ -118,7 +118,7 @@ def make_tx(session, moment: time, action="BUY", status="filled", cost="650", ba
         status=status,
         decided_at=decided_at,
         completed_at=decided_at,
-        latency_ms=120.0,
+        latency_ms=fields.pop("latency_ms", 120.0),
         **fields,
     )
     for leg, strike in (("CE", Decimal(24500)), ("PE", Decimal(23500))):

@@ -63,7 +63,8 @@ def test_a_what_if_with_more_baskets(trader_client, trading_day):
 @pytest.mark.parametrize(
     "params, field, message",
     [
-        ({"entry_target_pct": "99"}, "entry_target_pct", "entry_target_pct: "),  # over the trigger: the settings' rule
+        # over the trigger: the settings' rule, under the field's label, not after its name
+        ({"entry_target_pct": "99"}, "entry_target_pct", '<span class="error">thresholds must be ordered'),
         ({"budget": "0"}, "budget", "Ensure this value is greater than or equal to 1"),
         ({"baskets.P2": "x"}, "baskets.P2", "Enter a whole number"),
     ],
