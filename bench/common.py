@@ -120,14 +120,15 @@ def breach_account(name: str, host: str, key_env: str):
 
 
 def fresh_session(account, scenario):
-    """The account's session of the scenario's day, made anew, with its executions (the
-    minute's margin snapshot has made them by the tick)."""
+    """The account's session of the scenario's day, made anew, past its first reading
+    (lot size, freeze quantity, baseline) with its executions (the minute's margin
+    snapshot has made them by the tick)."""
     from hedging.models import DailySession
     from hedging.services import scheduler
 
     DailySession.objects.filter(account=account).delete()
     session = DailySession.objects.create(account=account, date=scenario.date, index_name="NIFTY",
-                                          expiry=scenario.expiry, lot_size=65, budget=TIGHT_BUDGET,
+                                          expiry=scenario.expiry, lot_size=65, freeze_qty=1800, budget=TIGHT_BUDGET,
                                           baseline_margin=Decimal(0))
     scheduler.ensure_executions(session)
     entered_by_0940(session.executions.all())

@@ -76,14 +76,15 @@ def bench_replay(days: int) -> list[tuple[str, str]]:
     return rows
 
 
-def bench_tick_to_order(ticks: int, broker_profile: str = "off") -> list[tuple[str, str]]:
+def bench_tick_to_order(ticks: int, broker_profile: str = "off", latency_ms: float = 0) -> list[tuple[str, str]]:
     """`broker_profile` real-openalgo: the simulated broker answers as slowly as a real
     OpenAlgo server (its chain ~0.3 s a strike, multiquotes ~0.15 s a symbol, each call
-    tens to hundreds of ms); the strike list is read beforehand, as the minute's
-    snapshot keeps it."""
+    tens to hundreds of ms); `latency_ms`: every answer that long instead. The strike
+    list is read beforehand, as the minute's snapshot keeps it."""
     import redis
 
     from brokers.openalgo import OpenAlgoClient
+    from brokers.simbroker.latency import Latency
     from brokers.simbroker.scenario import MarginPerBasket, build_simbroker, load_scenario
     from hedging.core.settings import HedgeSettings
     from hedging.services import selector
@@ -96,7 +97,7 @@ def bench_tick_to_order(ticks: int, broker_profile: str = "off") -> list[tuple[s
     # A tenth of real speed from 09:40:00: P2 (09:45) stays inside the lookahead for 50 minutes.
     clock = AcceleratedClock(at(scenario.date, scenario.schedule[1].entry) - timedelta(minutes=5), speed=0.1)
     sim = build_simbroker(scenario, clock, margin_per_basket=MarginPerBasket(Decimal(433000), Decimal(187000)),
-                          api_key=KEY, rate_limits=False, latency=broker_profile)
+                          api_key=KEY, rate_limits=False, latency=Latency(base_ms=latency_ms) if latency_ms else broker_profile)
     received: dict[str, float] = {}
     arrived = threading.Event()
     handle = sim.handle
@@ -142,8 +143,11 @@ def bench_tick_to_order(ticks: int, broker_profile: str = "off") -> list[tuple[s
         stop_server(server)
     if not latencies:
         return [("tick → order", f"no order reached the broker ({failures} failures)")]
+    broker = ", broker as a real OpenAlgo" if broker_profile != "off" else ""
+    if latency_ms:
+        broker = f", every answer in {latency_ms:g} ms"
     return [(
-        f"tick → order (worker, loopback{', broker as a real OpenAlgo' if broker_profile != 'off' else ''})",
+        f"tick → order (worker, loopback{broker})",
         f"p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
         f"max {max(latencies):.1f} ms over {len(latencies)} ticks; {failures} without an order",
     )]
@@ -155,19 +159,30 @@ ROOMY_BUDGET = Decimal(3000000)  # utilisation stays under 45% all morning
 class Accounts:
     """Many simulated broker accounts behind one server, told apart by API key. Each
     account has its own OpenAlgo (one per trader; its rate limits its own): here each is
-    reached under its own path of the one loopback server, as behind a reverse proxy."""
+    reached under its own path of the one loopback server, as behind a reverse proxy.
+    `one_host`: all of them behind one OpenAlgo, which refuses calls over its limits."""
 
-    def __init__(self, sims: dict):
+    def __init__(self, sims: dict, one_host: bool = False):
+        from brokers.simbroker.ratelimit import RateLimiter
+
         self.sims = sims
         self.chain_reads = 0
+        self.refused = 0
+        self.limits = RateLimiter() if one_host else None
 
     def handle(self, endpoint, body):
+        from brokers.simbroker.ratelimit import limit_answer
+
+        if self.limits and not self.limits.allow("workers", endpoint):
+            self.refused += 1
+            return limit_answer(endpoint)
         self.chain_reads += endpoint == "optionchain"
         return self.sims[json.loads(body)["apikey"]].handle(endpoint, body)
 
 
 def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
-                 worker_counts: tuple[int, ...] = (1, 2), latency_ms: float = 0) -> list[tuple[str, str]]:
+                 worker_counts: tuple[int, ...] = (1, 2), latency_ms: float = 0,
+                 one_host: bool = False) -> list[tuple[str, str]]:
     import redis
 
     from brokers.models import BrokerAccount, Mode
@@ -186,11 +201,12 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
     margin = MarginPerBasket(Decimal(433000), Decimal(187000))
     keys = {f"OPENALGO_BENCH_{n}": f"bench-key-{n}" for n in range(sessions)}
     sims = {key: build_simbroker(scenario, clock, margin_per_basket=margin, api_key=key) for key in keys.values()}
-    brokers = Accounts(sims)
+    brokers = Accounts(sims, one_host)
     front = LeanFront(brokers.handle, latency_ms / 1000)
     DailySession.objects.all().delete()
     accounts = BrokerAccount.objects.bulk_create(
-        BrokerAccount(name=f"fan-out {n}", host=f"{front.url}/openalgo-{n}", mode=Mode.LIVE, api_key_env=env)
+        BrokerAccount(name=f"fan-out {n}", host=f"{front.url}/openalgo{'' if one_host else f'-{n}'}", mode=Mode.LIVE,
+                      api_key_env=env)
         for n, env in enumerate(keys)
     )
     redis.Redis.from_url(REDIS_URL).flushdb()  # no strike lists of an earlier run
@@ -211,7 +227,8 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
         # One in `buyers_every` on a tight budget: P2 would take it to 99.9%, so it buys a hedge.
         made = DailySession.objects.bulk_create(
             DailySession(account=account, date=scenario.date, index_name="NIFTY", expiry=scenario.expiry, lot_size=65,
-                         budget=TIGHT_BUDGET if n % buyers_every == 0 else ROOMY_BUDGET, baseline_margin=Decimal(0))
+                         freeze_qty=1800, budget=TIGHT_BUDGET if n % buyers_every == 0 else ROOMY_BUDGET,
+                         baseline_margin=Decimal(0))
             for n, account in enumerate(accounts)
         )
         by_account = {s.account_id: s for s in made}
@@ -221,7 +238,7 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
 
     def one_tick(workers) -> Minute:
         ids = fresh_day()
-        brokers.chain_reads = 0
+        brokers.chain_reads = brokers.refused = 0
         cpu = [cpu_seconds(w.pid) for w in workers], os.times(), postgres_cpu_seconds(), idle_seconds()
         started = time.time()
         tasks.lookahead_all.delay()
@@ -239,7 +256,7 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
         postgres_cpu, idle = postgres_cpu_since(cpu[2]), idle_seconds() - cpu[3]
         filled = HedgeTransaction.objects.filter(session__in=ids, status="filled").count()
         orders = sum(1 for sim in sims.values() for o in sim.order_log if o.strategy.startswith("autohedge"))
-        return Minute(elapsed, filled, orders, brokers.chain_reads, worker_cpu, sim_cpu, postgres_cpu, idle)
+        return Minute(elapsed, filled, orders, brokers.chain_reads, worker_cpu, sim_cpu, postgres_cpu, idle, brokers.refused)
 
     env = {**os.environ, **keys, "AUTOHEDGE_CLOCK": clock.spec()}
     results = []
@@ -254,6 +271,8 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
             name = f"one tick, {sessions} sessions, {count} worker{'s' if count > 1 else ''}"
             if latency_ms:
                 name += f", brokers answering in {latency_ms:g} ms"
+            if one_host:
+                name += ", all on one OpenAlgo host"
             slowest = max(minutes[3:], key=lambda m: m.elapsed)
             results.append((f"{name}, the day's first minute", fanout_figures(minutes[0], pool, concurrency)))
             results.append((f"{name}, slowest of minutes 4–6", fanout_figures(slowest, pool, concurrency)))
@@ -273,11 +292,13 @@ class Minute:
     sim_cpu: float
     postgres_cpu: float
     idle: float  # all cores'
+    refused: int  # calls the one host refused over its limits (429)
 
 
 def fanout_figures(m: Minute, pool: str, concurrency: int) -> str:
     return (f"{m.elapsed:.2f} s ({pool} ×{concurrency} each); {m.filled} hedges bought, {m.orders} orders and "
-            f"{m.chain_reads} option chain reads at the brokers; CPU: workers {m.worker_cpu:.1f} s, "
+            f"{m.chain_reads} option chain reads at the brokers, {m.refused} calls refused (429); "
+            f"CPU: workers {m.worker_cpu:.1f} s, "
             f"PostgreSQL {m.postgres_cpu:.1f} s, simulated brokers and this script {m.sim_cpu:.1f} s, "
             f"cores idle {m.idle:.1f} s")
 
@@ -293,7 +314,9 @@ def main() -> None:
     parser.add_argument("--buyers-every", type=int, default=10, help="one fan-out session in this many buys a hedge")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="fan-out: run with this many workers, in turn")
     parser.add_argument("--broker-latency", type=float, default=0, metavar="MS",
-                        help="fan-out: each broker answer held back this long (a real OpenAlgo: tens of ms)")
+                        help="fan-out and latency: each broker answer held back this long (a real OpenAlgo: tens of ms)")
+    parser.add_argument("--one-host", action="store_true",
+                        help="fan-out: every account on one OpenAlgo host, which refuses calls over its limits (429)")
     parser.add_argument("--actions", type=int, default=200, help="hedge actions timed to their Telegram message")
     parser.add_argument("--broker-profile", default="off", choices=["off", "real-openalgo"],
                         help="latency: the simulated broker answers as slowly as a real OpenAlgo server")
@@ -308,10 +331,10 @@ def main() -> None:
     if args.only in (None, "replay"):
         rows += bench_replay(args.days)
     if args.only in (None, "latency"):
-        rows += bench_tick_to_order(args.ticks, args.broker_profile)
+        rows += bench_tick_to_order(args.ticks, args.broker_profile, args.broker_latency)
     if args.only in (None, "fanout"):
         rows += bench_fanout(args.sessions, args.pool, args.concurrency, args.buyers_every, tuple(args.workers),
-                             args.broker_latency)
+                             args.broker_latency, args.one_host)
     if args.only in (None, "alerts"):
         rows += bench_hedge_to_telegram(args.actions)
     print_table(rows)
