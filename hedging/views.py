@@ -233,9 +233,10 @@ def schedule_enable(request, pk):
 
 @staff_required
 def schedule_delete(request, pk):
-    """A page asking first (no script needed); its POST deletes the row."""
+    """A page asking first (no script needed); its POST, carrying the row's name as the
+    confirmation, deletes the row (any other POST is only asked again)."""
     row = get_object_or_404(StrategySchedule.objects.select_related("account"), pk=pk)
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("confirm") == row.name:
         with transaction.atomic():
             audit.deleted(audit.by(request), row, audit.snapshot(row))  # before the delete forgets the row's id
             row.delete()

@@ -62,7 +62,9 @@ def test_deleting_a_row_asks_first_then_deletes_and_audits(staff_client, staff):
     assert f'href="/schedule/{row.pk}/delete"' in schedule
     question = text(staff_client.get(f"/schedule/{row.pk}/delete"))
     assert "Delete P3?" in question and StrategySchedule.objects.filter(pk=row.pk).exists()
-    response = staff_client.post(f"/schedule/{row.pk}/delete", follow=True)
+    unconfirmed = staff_client.post(f"/schedule/{row.pk}/delete", {"confirm": "P2"})
+    assert "Delete P3?" in text(unconfirmed) and StrategySchedule.objects.filter(pk=row.pk).exists()
+    response = staff_client.post(f"/schedule/{row.pk}/delete", {"confirm": "P3"}, follow=True)
     assert "Schedule row P3 deleted." in text(response) and not StrategySchedule.objects.exists()
     event = AuditEvent.objects.get(action="schedule.delete")
     assert (event.user, event.object_id, event.before["name"], event.after) == (staff, row.pk, "P3", None)
