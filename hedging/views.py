@@ -89,8 +89,8 @@ def today():
 # --- status --------------------------------------------------------------------------------
 
 
-def overview_context() -> dict:
-    overview = status.overview(now(), runtime.ports_for)
+def overview_context(read_now: bool = False) -> dict:
+    overview = status.overview(now(), runtime.ports_for, read_now=read_now)
     panels = [
         {
             "s": Shown(s),
@@ -111,7 +111,9 @@ def overview_context() -> dict:
 
 @login_required
 def dashboard(request):
-    return render(request, "hedging/dashboard.html", overview_context())
+    """The panel as the last tick and the minute's snapshot left it; `?read=now` reads
+    the broker for it (reads only: a GET writes nothing)."""
+    return render(request, "hedging/dashboard.html", overview_context(request.GET.get("read") == "now"))
 
 
 @login_required

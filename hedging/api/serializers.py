@@ -271,6 +271,10 @@ class StatusQuerySerializer(serializers.Serializer):
     session = RowField(
         queryset=DailySession.objects.select_related("account"), required=False, help_text="Default: today's sessions."
     )
+    read = serializers.ChoiceField(
+        choices=["now"], required=False,
+        help_text="now: read the broker for this answer; default: as the last tick and the minute's snapshot left it.",
+    )
 
 
 class SessionRefSerializer(serializers.Serializer):
@@ -338,9 +342,10 @@ class LastActionSerializer(serializers.Serializer):
 
 
 class BrokerHealthSerializer(serializers.Serializer):
-    reachable = serializers.BooleanField()
+    reachable = serializers.BooleanField(allow_null=True, help_text="null: not read today yet")
     error = serializers.CharField()
-    latency_ms = serializers.FloatField(allow_null=True)
+    latency_ms = serializers.FloatField(allow_null=True, help_text="read now (read=now), this fast")
+    as_of = serializers.DateTimeField(allow_null=True, help_text="as the last tick or snapshot found it")
 
 
 class WorkerHealthSerializer(serializers.Serializer):

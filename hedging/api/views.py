@@ -75,13 +75,14 @@ def now():
 
 class StatusView(JsonApi, APIView):
     """Each of today's sessions now (or the one asked for): used margin and utilisation from the
-    broker, the thresholds, hedges held, spend against the cap, the next entries with the
+    minute's snapshot (or from the broker, read=now), the thresholds, hedges held, spend against the cap, the next entries with the
     utilisation each would bring, and what the rules say now."""
 
     @extend_schema(parameters=[s.StatusQuerySerializer], responses=s.StatusSerializer)
     def get(self, request):
-        session = query(s.StatusQuerySerializer, request).get("session")
-        overview = status_service.overview(now(), runtime.ports_for, [session] if session else None)
+        asked = query(s.StatusQuerySerializer, request)
+        session = asked.get("session")
+        overview = status_service.overview(now(), runtime.ports_for, [session] if session else None, asked.get("read") == "now")
         return Response(s.StatusSerializer(overview).data)
 
 

@@ -164,27 +164,53 @@ def decide(
 ) -> Decision:
     """The automatic decision of one tick. Market hours, holidays and the kill switches
     are the caller's gate; cooldown, cap and the rules are here."""
-    reason = quiet(state, settings, model)
-    if reason:
-        return Decision(None, reason)
+    seen = outlook(state, settings, model)
+    if seen.need:
+        return buy_decision(state, settings, model, seen.need, market, benefit)
+    if seen.action == EXIT:
+        return exit_decision(state, settings, model) or Decision(None, LEFT_TO_EXPIRE)
+    return Decision(None, seen.reason)
+
+
+LEFT_TO_EXPIRE = "no hedge leg worth selling: left to expire"
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What the rules say of a tick before the market is priced: the action due and why."""
+
+    action: str | None
+    reason: str
+    need: BuyNeed | None = None
+
+
+def outlook(state: TickState, settings: HedgeSettings, model: ConstantsMargin) -> Outlook:
+    """The tick's rules in its order, before any price: the cooldown, a buy an entry in
+    the lookahead needs, hedges the exit rule lets go. The tick decides on it and the
+    status panel shows it."""
+    wait = cooldown_left(state, settings)
+    if wait:
+        return Outlook(None, f"cooldown: {wait:.0f}s left")
     need = buy_need(state, settings, model)
     if need:
-        return buy_decision(state, settings, model, need, market, benefit)
-    return exit_decision(state, settings, model) or Decision(None, NOTHING_DUE)
-
-
-NOTHING_DUE = "no entry needs a hedge"
+        reason = (
+            f"{entry_label(need.entries)}: projected {one_decimal(pct(state, need.projected))}% "
+            f"> {one_decimal(settings.entry_trigger_pct)}%: buy {need.hedge_baskets} hedge basket(s)"
+        )
+        return Outlook(BUY, reason if need.reaches_target else f"{reason}; the target is out of reach", need)
+    sellable = sellable_hedges(state, settings, model)
+    if sellable:
+        return Outlook(EXIT, f"utilisation under {one_decimal(settings.exit_trigger_pct)}%: {sellable} hedge basket(s) can be sold")
+    return Outlook(None, f"no entry in the next {settings.lookahead_minutes} min needs a hedge")
 
 
 def quiet(state: TickState, settings: HedgeSettings, model: ConstantsMargin) -> str | None:
     """Why this tick has nothing to decide, or None when a buy or an exit is due (the
     market is read for it only then)."""
-    wait = cooldown_left(state, settings)
-    if wait:
-        return f"cooldown: {wait:.0f}s left"
-    if buy_need(state, settings, model) or exit_decision(state, settings, model):
-        return None
-    return NOTHING_DUE
+    seen = outlook(state, settings, model)
+    if seen.action == EXIT and not exit_decision(state, settings, model):
+        return LEFT_TO_EXPIRE
+    return None if seen.action else seen.reason
 
 
 def entry_label(entries: Sequence[Entry]) -> str:

@@ -29,7 +29,7 @@ def own_connection(method):
 
 
 def overview() -> status.Overview:
-    return status.overview(runtime.clock().now(), runtime.ports_for)
+    return status.overview(runtime.clock().now(), runtime.ports_for, read_now=True)  # a trader's question: read now
 
 
 class HedgingBotHandler:

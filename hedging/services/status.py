@@ -21,7 +21,7 @@ from brokers.models import BrokerAccount
 from brokers.openalgo import OpenAlgoError
 from hedging.core.calendar import is_market_open
 from hedging.core.clock import IST, at
-from hedging.core.decide import EXIT, TickState, buy_need, cooldown_left, entry_label, projected, sellable_hedges, upcoming
+from hedging.core.decide import TickState, buy_need, cooldown_left, entry_label, outlook, projected, upcoming
 from hedging.core.margin import ConstantsMargin, one_decimal, utilisation_pct
 from hedging.core.settings import BUDGET_PER_BASKET, HedgeSettings
 from hedging.messages import format_inr
@@ -37,9 +37,10 @@ RECENT_ALERTS = 5
 
 @dataclass(frozen=True)
 class BrokerHealth:
-    reachable: bool
+    reachable: bool | None  # None: not read today yet
     error: str = ""
-    latency_ms: float | None = None
+    latency_ms: float | None = None  # read now, this fast
+    as_of: datetime | None = None  # as the last tick found it
 
 
 @dataclass(frozen=True)
@@ -150,15 +151,20 @@ def todays_sessions(day: date):
     )
 
 
-def overview(now: datetime, connect: Callable[[BrokerAccount], Ports], sessions=None) -> Overview:
-    """Status of `sessions` (default: today's live sessions)."""
+def overview(now: datetime, connect: Callable[[BrokerAccount], Ports], sessions=None, read_now: bool = False) -> Overview:
+    """Status of `sessions` (default: today's live sessions), as the last tick and the
+    minute's snapshot left them; `read_now`: the broker read for it. Writes nothing."""
     auto_global = Control.get().auto_enabled
     rows = todays_sessions(now.astimezone(IST).date()) if sessions is None else sessions
-    return Overview(now, auto_global, tuple(session_status(s, now, connect, auto_global) for s in rows))
+    return Overview(now, auto_global, tuple(session_status(s, now, connect, auto_global, read_now) for s in rows))
 
 
 def session_status(
-    session: DailySession, now: datetime, connect: Callable[[BrokerAccount], Ports], auto_global: bool | None = None
+    session: DailySession,
+    now: datetime,
+    connect: Callable[[BrokerAccount], Ports],
+    auto_global: bool | None = None,
+    read_now: bool = False,
 ) -> SessionStatus:
     if auto_global is None:
         auto_global = Control.get().auto_enabled
@@ -172,12 +178,12 @@ def session_status(
             filter(None, [f"the {session.last_tick_at.astimezone(IST):%H:%M} tick failed: {session.last_tick_note}", problem])
         )
     entered = scheduler.open_baskets(executions)
-    reading, broker = read_broker(session, connect, model, entered, now)
+    reading, broker = read_broker(session, connect, model, entered) if read_now else (None, last_seen(session, snapshot))
     margin = margin_now(reading, snapshot, now)
     if margin is None and not problem:
         problem = "no margin reading yet: the first tick of the day captures the baseline"
     open_baskets = max(entered, reading.short_baskets if reading else snapshot.open_baskets if snapshot else 0)
-    hedges = reading.hedges_held if reading else snapshot.hedges_held if snapshot else 0
+    hedges = reading.hedges_held if reading else hedges_unread(session, snapshot, transactions)
     state = tick_state(session, now, margin, open_baskets, hedges, executions, transactions)
     market_open = is_market_open(now, calculator.holidays(session.index_name))
     money = analytics.session_day(analytics.facts_of(session), None)
@@ -228,8 +234,24 @@ def planned_executions(session: DailySession) -> list[StrategyExecution]:
     return sorted(executions, key=lambda e: (e.planned_entry, e.name))
 
 
+def hedges_unread(session: DailySession, snapshot: MarginSnapshot | None, transactions: list[HedgeTransaction]) -> int:
+    """Without a broker read: the snapshot's count, unless a hedge action came after it
+    (then the books', which that action has moved)."""
+    if snapshot and not (transactions and transactions[-1].decided_at > snapshot.taken_at):
+        return snapshot.hedges_held
+    return monitor.hedge_baskets(monitor.our_holdings(session), session.lots_per_basket * (session.lot_size or 0) or 1)
+
+
+def last_seen(session: DailySession, snapshot: MarginSnapshot | None) -> BrokerHealth:
+    """The broker as the last tick or snapshot found it."""
+    if session.last_tick_failed and session.last_tick_note.startswith("broker unreachable"):
+        return BrokerHealth(False, session.last_tick_note.removeprefix("broker unreachable: "), as_of=session.last_tick_at)
+    seen = max(filter(None, [session.last_tick_at, snapshot.taken_at if snapshot else None]), default=None)
+    return BrokerHealth(True if seen else None, as_of=seen)
+
+
 def read_broker(
-    session: DailySession, connect: Callable[[BrokerAccount], Ports], model: ConstantsMargin | None, entered: int, now: datetime
+    session: DailySession, connect: Callable[[BrokerAccount], Ports], model: ConstantsMargin | None, entered: int
 ) -> tuple[monitor.MarginReading | None, BrokerHealth]:
     """A live reading when the session's baseline is known (the first tick captures it;
     reading the margin here must not); otherwise only whether the broker answers."""
@@ -343,7 +365,7 @@ def verdict(
     market_open: bool,
     problem: str,
 ) -> Verdict:
-    """The gates and rules of a tick, in the tick's order, without the market prices."""
+    """The tick's gates, then what the rules say before any price (the core's outlook)."""
     if not market_open:
         return Verdict(None, "market closed")
     flight = executor.in_flight(transactions)
@@ -353,22 +375,8 @@ def verdict(
         return Verdict(None, "auto-hedge off")
     if model is None:
         return Verdict(None, problem)
-    wait = cooldown_left(state, settings)
-    if wait:
-        return Verdict(None, f"cooldown: {wait:.0f}s left")
-    need = buy_need(state, settings, model)
-    if need:
-        reason = (
-            f"{entry_label(need.entries)}: projected {one_decimal(utilisation_pct(need.projected, state.budget))}% "
-            f"> {one_decimal(settings.entry_trigger_pct)}%: buy {need.hedge_baskets} hedge basket(s)"
-        )
-        return Verdict("BUY", reason if need.reaches_target else f"{reason}; the target is out of reach")
-    sellable = sellable_hedges(state, settings, model)
-    if sellable:
-        return Verdict(
-            EXIT, f"utilisation under {one_decimal(settings.exit_trigger_pct)}%: {sellable} hedge basket(s) can be sold"
-        )
-    return Verdict(None, f"no entry in the next {settings.lookahead_minutes} min needs a hedge")
+    seen = outlook(state, settings, model)
+    return Verdict(seen.action, seen.reason)
 
 
 def worker_health(snapshot: MarginSnapshot | None, now: datetime, market_open: bool) -> WorkerHealth:

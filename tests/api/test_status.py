@@ -1,4 +1,5 @@
-"""GET /api/hedge/status: margin read live from the broker, the rest from the database."""
+"""GET /api/hedge/status: margin as the minute's snapshot left it, or read live from the
+broker when asked (read=now); the rest from the database. It writes nothing."""
 
 from datetime import time, timedelta
 from decimal import Decimal
@@ -20,14 +21,14 @@ def only_session(body):
     return session
 
 
-def test_margin_is_read_live_from_the_broker(trader_api, trading_day, simbroker):
+def test_margin_is_read_live_from_the_broker_when_asked(trader_api, trading_day, simbroker):
     used = Decimal(simbroker.state()["used_margin"]) - trading_day.baseline_margin
-    status = only_session(trader_api.get(URL).json())
+    status = only_session(trader_api.get(URL, {"read": "now"}).json())
     assert status["margin"]["source"] == "broker"
     assert Decimal(status["margin"]["used"]) == used
     assert Decimal(status["margin"]["utilisation_pct"]) == (used * 100 / Decimal(900000)).quantize(Decimal("0.01"))
     assert status["margin"]["as_of"] == "2026-11-24T09:56:00+05:30"
-    assert status["broker"]["reachable"] is True
+    assert status["broker"]["reachable"] is True and status["broker"]["latency_ms"] is not None
     assert (status["mode"], status["budget"], status["open_baskets"], status["hedges_held"]) == ("live", "900000.00", 1, 0)
 
 
@@ -41,6 +42,29 @@ def test_the_next_entry_shows_its_projection_and_the_rule_says_buy(trader_api, t
     assert status["decision"]["reason"].endswith("> 95.0%: buy 1 hedge basket(s)")
     assert status["cap"] == {"max": "50000.00", "spent": "0.00", "left": "50000.00"}
     assert status["cooldown_left"] == 0 and status["last_action"] is None
+
+
+def test_by_default_the_broker_is_not_read_and_the_snapshot_is_shown(trader_api, trading_day, simbroker, monkeypatch):
+    """Every open tab refreshes every 10 seconds: that must not be a broker call each."""
+    calls = []
+    handle = simbroker.handle
+
+    def counted(endpoint, *args, **kwargs):
+        calls.append(endpoint)
+        return handle(endpoint, *args, **kwargs)
+
+    monkeypatch.setattr(simbroker, "handle", counted)
+    status = only_session(trader_api.get(URL).json())
+    assert status["margin"]["source"] == "snapshot" and status["margin"]["as_of"] == "2026-11-24T09:25:00+05:30"
+    assert status["broker"] == {"reachable": True, "error": "", "latency_ms": None, "as_of": "2026-11-24T09:25:00+05:30"}
+    assert calls == []
+    trader_api.get(URL, {"read": "now"})
+    assert "funds" in calls
+
+
+def test_a_bad_read_value_is_refused(trader_api, trading_day):
+    response = trader_api.get(URL, {"read": "always"})
+    assert response.status_code == 400 and "read" in response.json()
 
 
 def test_a_stale_worker_is_reported(trader_api, trading_day):
@@ -66,7 +90,7 @@ def test_an_unreachable_broker_falls_back_to_the_last_snapshot(trader_api, sim_c
         session=session, taken_at=at(SIM_DAY, time(9, 14)), broker_used_margin=Decimal("433000"),
         used_margin=Decimal("433000"), utilisation_pct=Decimal("43.30"), open_baskets=1,
     )
-    response = trader_api.get(URL)
+    response = trader_api.get(URL, {"read": "now"})
     status = only_session(response.json())
     assert status["broker"]["reachable"] is False and status["broker"]["error"]
     assert status["margin"] == {
@@ -78,7 +102,8 @@ def test_an_unreachable_broker_falls_back_to_the_last_snapshot(trader_api, sim_c
 
 
 def test_before_the_first_tick_margin_is_unknown_and_nothing_is_captured(trader_api, sim_session):
-    status = only_session(trader_api.get(URL).json())
+    assert only_session(trader_api.get(URL).json())["broker"]["reachable"] is None  # not read today yet
+    status = only_session(trader_api.get(URL, {"read": "now"}).json())
     assert status["margin"] is None and status["broker"]["reachable"] is True
     assert "baseline" in status["problem"]
     sim_session.refresh_from_db()

@@ -47,11 +47,11 @@ def test_no_page_and_no_api_answer_shows_a_secret(client, staff, trading_day, mo
     monkeypatch.setenv(SIM_KEY_ENV, SECRET)  # the broker will refuse it: errors must not echo it
     settings.TELEGRAM_BOT_TOKEN = "123456:telegram-secret-token"
     client.force_login(staff)
-    urls = ["/", "/status/panel", "/schedule/", "/sessions/", f"/sessions/{trading_day.pk}/", "/transactions/",
-            "/analytics/", "/api/schema/ui/", "/api/hedge/status", "/api/hedge/session", "/api/hedge/schedule",
-            "/api/hedge/transactions", "/api/hedge/analytics", "/api/schema/"]
+    urls = ["/", "/?read=now", "/status/panel", "/schedule/", "/sessions/", f"/sessions/{trading_day.pk}/", "/transactions/",
+            "/analytics/", "/api/schema/ui/", "/api/hedge/status", "/api/hedge/status?read=now", "/api/hedge/session",
+            "/api/hedge/schedule", "/api/hedge/transactions", "/api/hedge/analytics", "/api/schema/"]
     for url in urls:
         body = client.get(url).content.decode()
         for secret in (SECRET, settings.TELEGRAM_BOT_TOKEN, settings.SECRET_KEY):
             assert secret not in body, f"{url} shows a secret"
-    assert "Broker unreachable" in text(client.get("/"))
+    assert "Broker unreachable" in text(client.get("/?read=now"))

@@ -25,9 +25,9 @@ def staff_client(client, staff):
     return client
 
 
-def test_the_panel_shows_live_figures(staff_client, trading_day, simbroker):
+def test_the_panel_shows_live_figures_when_asked_to_read_the_broker(staff_client, trading_day, simbroker):
     used = Decimal(simbroker.state()["used_margin"]) - trading_day.baseline_margin
-    page = text(staff_client.get("/"))
+    page = text(staff_client.get("/?read=now"))
     assert f'data-testid="used-margin">{format_lakh(used)}<' in page
     assert f"{format_inr(used)} of ₹9,00,000" in page
     assert 'data-testid="budget">₹9L<' in page
@@ -36,7 +36,7 @@ def test_the_panel_shows_live_figures(staff_client, trading_day, simbroker):
     assert 'data-testid="spent">₹0<' in page and "of ₹50,000 cap · ₹50,000 left" in page
     assert "<strong>BUY</strong> · P2 at 10:00: projected" in page
     assert "needs hedge" in page and "in lookahead" in page
-    assert "Broker reachable" in page and "LIVE" in page
+    assert "Broker reachable (" in page and "read now)" in page and "LIVE" in page
     assert '<svg class="chart"' in page  # the gauge
 
 

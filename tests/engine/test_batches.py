@@ -93,7 +93,8 @@ def test_a_batch_has_its_sessions_broker_reads_on_the_wire_at_once(trading_day, 
     assert tasks.lookahead_batch([s.pk for s in (trading_day, *other_sessions)]) == 3
 
     notes = sorted(DailySession.objects.values_list("last_tick_note", flat=True))
-    assert notes == ["auto-hedge off for this session", "no entry needs a hedge", "no entry needs a hedge"]
+    nothing = "no entry in the next 5 min needs a hedge"
+    assert notes == ["auto-hedge off for this session", nothing, nothing]
 
 
 def test_a_glance_asks_for_its_hedges_bids_beside_its_funds(trading_day, simbroker, celery_eager):
@@ -140,7 +141,7 @@ def test_a_session_with_nothing_to_do_is_ticked_without_its_lock(trading_day, si
     with held_by_another_tick(trading_day):
         outcome = orchestrator.tick(trading_day.pk, sim_ports, glanced=(trading_day, rows))
 
-    assert outcome.note == "no entry needs a hedge" and outcome.at.astimezone(IST).time() == time(9, 56)
+    assert outcome.note == "no entry in the next 5 min needs a hedge" and outcome.at.astimezone(IST).time() == time(9, 56)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
