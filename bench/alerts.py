@@ -49,7 +49,7 @@ def bench_hedge_to_telegram(actions: int) -> list[tuple[str, str]]:
     from brokers.models import BrokerAccount
     from brokers.simbroker.scenario import MarginPerBasket, build_simbroker, load_scenario
     from brokers.simbroker.server import start_server, stop_server
-    from brokers.telegram_sim import TelegramSim, start
+    from hedging.telegram.simulator import TelegramSim, start
     from hedging import tasks
     from hedging.core.clock import AcceleratedClock, at
     from hedging.models import DailySession, HedgeTransaction

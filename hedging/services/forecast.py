@@ -27,7 +27,7 @@ from brokers.openalgo import OpenAlgoError
 from brokers.openalgo_types import OptionChain
 from brokers.simbroker import pricing
 from brokers.simbroker.scenario import MarginPerBasket, MarketSpec, Scenario, ScheduleRow
-from brokers.telegram import Notifier
+from hedging.telegram.notifier import Notifier
 from hedging import messages
 from hedging.core.calendar import is_trading_day
 from hedging.core.clock import IST, MARKET_OPEN

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db import models, transaction
 from django.utils import timezone
 
-from brokers.telegram import Notifier, notifier_from_settings
+from hedging.telegram.notifier import Notifier, notifier_from_settings
 from hedging import messages
 from hedging.models import Alert, HedgeTransaction
 from hedging.services import summary

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from brokers.telegram import TelegramNotifier
+from hedging.telegram.notifier import TelegramNotifier
 from hedging.models import Alert
 from hedging.services.notify import deliver
 from tests.factories import DailySessionFactory

@@ -13,8 +13,8 @@ from django_celery_beat.models import PeriodicTask
 
 from brokers.openalgo import OpenAlgoError
 from brokers.simbroker.scenario import MarginPerBasket
-from brokers.telegram import notifier_from_settings
-from brokers.telegram_sim import parse_html
+from hedging.telegram.notifier import notifier_from_settings
+from hedging.telegram.simulator import parse_html
 from hedging.core.clock import IST, at
 from hedging.models import Alert, ExchangeHoliday, Forecast, HedgeTransaction, StrategyExecution
 from hedging.services.forecast import deliver, forecast_all, forecast_session, plan_against_actual, telegram_message

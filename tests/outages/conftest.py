@@ -31,7 +31,7 @@ from django.db import connection
 from brokers.models import BrokerAccount, Mode
 from brokers.simbroker.scenario import MarginPerBasket, build_simbroker, load_scenario
 from brokers.simbroker.server import start_server, stop_server
-from brokers.telegram_sim import TelegramSim, start
+from hedging.telegram.simulator import TelegramSim, start
 from hedging.core.clock import AcceleratedClock, at
 from hedging.models import Alert, DailySession, HedgeTransaction
 from schedules.models import StrategySchedule

@@ -28,8 +28,8 @@ from brokers.models import BrokerAccount, Mode
 from brokers.openalgo import OpenAlgoClient, OpenAlgoError, RetryPolicy
 from brokers.simbroker import build_demo_simbroker, start_server, stop_server
 from brokers.simbroker.scenario import build_simbroker, load_scenario
-from brokers.telegram import TelegramNotifier, notifier_from_settings
-from brokers.telegram_sim import TelegramSim, start
+from hedging.telegram.notifier import TelegramNotifier, notifier_from_settings
+from hedging.telegram.simulator import TelegramSim, start
 from hedging import tasks
 from hedging.core.clock import MARKET_OPEN, AcceleratedClock, SteppedClock, at
 from hedging.models import Alert, DailySession, HedgeTransaction

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from brokers.telegram import TelegramNotifier
-from brokers.telegram_sim import parse_html
+from hedging.telegram.notifier import TelegramNotifier
+from hedging.telegram.simulator import parse_html
 from hedging import tasks
 from hedging.core.clock import IST, SteppedClock
 from hedging.models import Alert, DailySession

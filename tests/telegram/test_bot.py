@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import CommandError, call_command
 
-from brokers.telegram_bot import build_application, load_handler
+from hedging.telegram.bot import build_application, load_handler
 
 TRADER = "42"
 STRANGER = "666"

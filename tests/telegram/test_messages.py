@@ -5,7 +5,7 @@ from decimal import Decimal as D
 import pytest
 from django.template import Context, Template
 
-from brokers.telegram_sim import parse_html
+from hedging.telegram.simulator import parse_html
 from hedging import messages as m
 from hedging.core.clock import IST
 

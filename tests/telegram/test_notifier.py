@@ -9,14 +9,14 @@ from decimal import Decimal as D
 import pytest
 from telegram.error import InvalidToken
 
-from brokers.telegram import (
+from hedging.telegram.notifier import (
     LogNotifier,
     RateLimiter,
     TelegramNotifier,
     describe_error,
     notifier_from_settings,
 )
-from brokers.telegram_sim import parse_html
+from hedging.telegram.simulator import parse_html
 from hedging import messages
 
 

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from brokers.telegram_sim import EntityParseError, parse_html
+from hedging.telegram.simulator import EntityParseError, parse_html
 
 
 def call(sim, method, **params):

@@ -1,5 +1,5 @@
-from brokers.telegram import MESSAGE_LIMIT, split_message
-from brokers.telegram_sim import parse_html
+from hedging.telegram.notifier import MESSAGE_LIMIT, split_message
+from hedging.telegram.simulator import parse_html
 
 
 def assert_parts_valid(text: str, parts: list[str]) -> None:

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from brokers import telegram_sim
+from hedging.telegram import simulator as telegram_sim
 from config.celery import app as celery_app
 from brokers.simbroker.scenario import build_demo_simbroker
 from brokers.simbroker.server import start_server

@@ -3,11 +3,11 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from brokers.telegram_sim import DEFAULT_TOKEN, SimServer, TelegramSim
+from hedging.telegram.simulator import DEFAULT_TOKEN, SimServer, TelegramSim
 
 
 class Command(BaseCommand):
-    help = "Serve a simulated Telegram Bot API on loopback (see brokers/telegram_sim.py)."
+    help = "Serve a simulated Telegram Bot API on loopback (see hedging/telegram/simulator.py)."
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8081)

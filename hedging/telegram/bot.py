@@ -4,7 +4,7 @@ It answers only the configured chats; a message from any other chat gets no answ
 all and is logged without its text. The bot knows nothing of hedging: the answers come
 from a `BotHandler` (settings `TELEGRAM_BOT_HANDLER`, a dotted path to a class or
 factory that takes no arguments). It long-polls `getUpdates` at the configured base URL,
-so it runs against `brokers.telegram_sim` as well as Telegram.
+so it runs against `hedging.telegram.simulator` as well as Telegram.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes, MessageHandler, filters
 
-from brokers.telegram import DEFAULT_BASE_URL, describe_error, split_message
+from hedging.telegram.notifier import DEFAULT_BASE_URL, describe_error, split_message
 from config.reporting import protect_secret
 
 logger = logging.getLogger(__name__)

@@ -213,7 +213,7 @@ class _Failure(Exception):
 
 class TelegramNotifier:
     """Sends HTML alerts to `chat_ids` through the Bot API at `base_url` (the token is
-    appended, as python-telegram-bot does; point it at `brokers.telegram_sim` in tests).
+    appended, as python-telegram-bot does; point it at `hedging.telegram.simulator` in tests).
 
     `send` is synchronous, for Celery tasks and views: it runs its own event loop per call,
     so it must not be called from a running event loop (use `asend` there). Flood control

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from telegram.error import TelegramError
 
-from brokers.telegram import describe_error
-from brokers.telegram_bot import load_handler, run_bot
+from hedging.telegram.notifier import describe_error
+from hedging.telegram.bot import load_handler, run_bot
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Telegram: the alerts notifier, the command bot and a simulated Bot API."""
