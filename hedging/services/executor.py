@@ -136,18 +136,19 @@ def execute(
     tx: HedgeTransaction | int, ports: Ports, tick_started: float | None = None, wait_for_fills: bool = True
 ) -> HedgeTransaction:
     """Every leg on the wire, then each awaited to its fill (or cancelled and tried
-    again), then settled. Without `wait_for_fills`, a leg still open at one look
-    leaves the transaction pending, for a caller with time to wait (the buy task)."""
+    again), then settled. Without `wait_for_fills`, a leg still open once sent leaves
+    the transaction pending, for a caller with time to wait (the buy task): the tick's
+    batch does not wait out one broker's order statuses."""
     if not isinstance(tx, HedgeTransaction):
         tx = HedgeTransaction.objects.select_related("session__account").get(pk=tx)
     if tx.status not in (TX.PENDING, TX.PLACED):
         return tx
     legs = latest_orders(tx)
     send(tx, [order for order in legs if order.status in UNSENT], ports, tick_started)  # every leg before any fill is awaited
-    if not wait_for_fills:
-        look_once([order for order in legs if order.status in (OS.OPEN, OS.PARTIAL)], ports)  # no wait
-        if any(order.status in (OS.OPEN, OS.PARTIAL) for order in legs):
-            return tx
+    still_open = [order for order in legs if order.status in (OS.OPEN, OS.PARTIAL)]
+    if still_open and not wait_for_fills:
+        return tx
+    look_once(still_open, ports)  # all legs' statuses at once, before each is awaited in turn
     for order in legs:
         run_leg(tx, order, ports)
     return finish(tx, ports)
