@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.forms.utils import pretty_name
 
@@ -27,6 +29,9 @@ class ManualForm(forms.Form):
     )
     action = forms.ChoiceField(choices=HedgeTransaction.Action.choices)
     hedge_baskets = forms.IntegerField(min_value=1, max_value=50, initial=1)
+    # Chosen by hand from a refused buy's candidates: the premium and distance windows are left aside.
+    ce_strike = forms.DecimalField(label="CE strike", required=False, min_value=Decimal("0.05"), max_digits=9, decimal_places=2)
+    pe_strike = forms.DecimalField(label="PE strike", required=False, min_value=Decimal("0.05"), max_digits=9, decimal_places=2)
 
 
 class SessionCreateForm(forms.Form):

@@ -23,7 +23,7 @@ from drf_spectacular.generators import SchemaGenerator
 from brokers.openalgo import OpenAlgoError
 from hedging import charts, filters, tasks
 from hedging.core.clock import IST
-from hedging.core.decide import ActionRefused
+from hedging.core.decide import ActionRefused, NoStrikeRefused, chosen_strikes
 from hedging.forms import (
     AnalyticsForm, ManualForm, PlanForm, ScheduleRowForm, SessionCreateForm, ToggleForm, errors_in_words,
 )
@@ -180,16 +180,21 @@ def manual(request):
         messages.error(request, f"Refused: {errors_in_words(form)}")
         return redirect("dashboard")
     data = form.cleaned_data
-    session = data["session"]
+    session, strikes = data["session"], chosen_strikes(data["ce_strike"], data["pe_strike"])
     try:
-        tx = orchestrator.manual(session.pk, data["action"], data["hedge_baskets"], request.user, runtime.ports_for(session.account))
+        tx = orchestrator.manual(
+            session.pk, data["action"], data["hedge_baskets"], request.user, runtime.ports_for(session.account), strikes=strikes
+        )
+    except NoStrikeRefused as refused:  # the nearest candidates, to choose from
+        context = {"session": session, "hedge_baskets": data["hedge_baskets"], "refusal": refused}
+        return render(request, "hedging/manual_pick.html", context)
     except ActionRefused as refused:
         field = "" if refused.field == "non_field_errors" else f" ({pretty_name(refused.field).lower()})"
         messages.error(request, f"Refused{field}: {refused}")
     except (OpenAlgoError, ValueError) as failure:
         messages.error(request, f"Broker: {failure}")
     else:
-        audit.ordered(audit.by(request), tx)
+        audit.ordered(audit.by(request), tx, strikes)
         messages.success(request, f"Manual {tx.action.lower()} of {tx.hedge_baskets} hedge basket(s): {tx.get_status_display().lower()}.")
     return redirect("dashboard")
 

@@ -25,17 +25,19 @@ def broker_down() -> OpenApiResponse:
     return OpenApiResponse(DETAIL_REF, description="The broker did not answer, or the account's API key variable is unset.")
 
 
-def field_errors(names: list[str], extra: dict | None = None) -> dict:
+def field_errors(names: list[str], extra: dict | None = None, shapes: dict | None = None) -> dict:
     """`{"field": ["what is wrong", ...]}` for the given names, `non_field_errors` for a
-    refusal of no one field."""
-    properties = {name: ERROR_LIST for name in [*names, "non_field_errors"]}
+    refusal of no one field; `shapes`: other keys a refusal may carry, and their schemas."""
+    properties = {name: ERROR_LIST for name in [*names, "non_field_errors"]} | (shapes or {})
     shape = {"type": "object", "properties": properties, "additionalProperties": False, "minProperties": 1}
     return {**shape, "patternProperties": extra} if extra else shape  # JSON Schema's, which OpenAPI 3.0 lacks
 
 
 class ApiSchema(AutoSchema):
     """A view's `error_patterns` are name patterns its errors may use beyond the
-    parameters and body fields (the forecast's `baskets.NAME`)."""
+    parameters and body fields (the forecast's `baskets.NAME`); its `error_fields`,
+    keys a refusal carries beside the messages, with their serializers (a refused manual
+    buy's `candidates`)."""
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
@@ -49,7 +51,9 @@ class ApiSchema(AutoSchema):
         names = [p["name"] for p in query] + self.body_fields()
         if names:
             patterns = {pattern: ERROR_LIST for pattern in getattr(self.view, "error_patterns", ())}
-            errors = self.component(f"{self.operation_name(operation)}Errors", field_errors(names, patterns))
+            shapes = {name: self.resolve_serializer(serializer, "response").ref
+                      for name, serializer in getattr(self.view, "error_fields", {}).items()}
+            errors = self.component(f"{self.operation_name(operation)}Errors", field_errors(names, patterns, shapes))
             responses.setdefault("400", answer("Bad input: the fields named say why; a body that is not JSON: detail.",
                                                {"oneOf": [errors, detail]}))
         if "{" in self.path or "page" in names:

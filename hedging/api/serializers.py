@@ -4,6 +4,7 @@ decimals ("433000.00", "84.10"); times are ISO 8601 in Asia/Kolkata (+05:30)."""
 import re
 from copy import copy
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -243,6 +244,34 @@ class ManualSerializer(serializers.Serializer):
     client_key = TextField(
         required=False, default="", max_length=60, help_text="Repeat it to retry safely: the same key never orders twice."
     )
+
+
+def strike(option_type: str) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=9, decimal_places=2, min_value=Decimal("0.05"), required=False, allow_null=True,
+        help_text=f"A {option_type} strike chosen by hand (give both, or neither): the premium and distance windows are "
+                  "left aside for this buy; the rest of the limits hold. A refusal for no eligible strike lists candidates.",
+    )
+
+
+class ManualBuySerializer(ManualSerializer):
+    ce_strike = strike("CE")
+    pe_strike = strike("PE")
+
+
+class CandidateSerializer(serializers.Serializer):
+    symbol = serializers.CharField(source="quote.symbol")
+    strike = money(source="quote.strike")
+    bid = money(source="quote.bid", allow_null=True)
+    ask = money(source="quote.ask", allow_null=True)
+    excluded_by = serializers.CharField(allow_null=True, help_text="The rule that keeps the automatic path off it; null: none.")
+
+
+class CandidatesSerializer(serializers.Serializer):
+    """A refused manual buy's nearest candidates, a side each, nearest to the rules first."""
+
+    CE = CandidateSerializer(many=True)
+    PE = CandidateSerializer(many=True)
 
 
 class ToggleSerializer(serializers.Serializer):

@@ -20,7 +20,7 @@ from hedging.api import serializers as s
 from hedging.api.parsers import JSONParser, TooLarge
 from hedging.api.schema import ApiSchema, broker_down
 from hedging.core.clock import IST
-from hedging.core.decide import BUY, EXIT, ActionRefused
+from hedging.core.decide import BUY, EXIT, ActionRefused, NoStrikeRefused, chosen_strikes
 from hedging.models import Control, DailySession
 from hedging.services import analytics, audit, forecast, orchestrator, runtime, sessions, status as status_service
 from schedules.models import StrategySchedule
@@ -112,38 +112,57 @@ class ToggleView(JsonApi, APIView):
 
 
 class ManualView(JsonApi, APIView):
-    """Buy or sell hedge baskets now for a session (staff). Answered once recorded (status pending):
-    the worker sends the orders. Repeating a client_key never orders twice."""
-
     permission_classes = [IsAdminUser]
     action: str = ""
+    body: type[s.ManualSerializer] = s.ManualSerializer
 
-    @extend_schema(request=s.ManualSerializer, responses={201: s.TransactionSerializer, 503: broker_down()})
-    def post(self, request):
-        serializer = s.ManualSerializer(data=request.data)
+    def order(self, request):
+        serializer = self.body(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        session = data["session"]
+        session, strikes = data["session"], chosen_strikes(data.get("ce_strike"), data.get("pe_strike"))
         try:
             ports = runtime.ports_for(session.account)
         except ValueError as no_key:  # the account's API key variable is unset
             raise BrokerUnavailable(str(no_key)) from None
         try:
-            tx = orchestrator.manual(session.pk, self.action, data["hedge_baskets"], request.user, ports, data["client_key"])
+            tx = orchestrator.manual(session.pk, self.action, data["hedge_baskets"], request.user, ports, data["client_key"], strikes)
+        except NoStrikeRefused as refused:
+            candidates = s.CandidatesSerializer(refused.candidates).data
+            return Response({"non_field_errors": [str(refused)], "candidates": candidates}, status=status.HTTP_400_BAD_REQUEST)
         except ActionRefused as refused:
             raise s.serializers.ValidationError({refused.field: [str(refused)]}) from None
         except OpenAlgoError as failure:
             raise BrokerUnavailable(str(failure)) from None
-        audit.ordered(audit.by(request), tx)
+        audit.ordered(audit.by(request), tx, strikes)
         return Response(s.TransactionSerializer(tx).data, status=status.HTTP_201_CREATED)
 
 
 class ManualBuyView(ManualView):
+    """Buy hedge baskets now for a session (staff), at the strikes the rules choose or at a CE and
+    a PE strike chosen by hand (`ce_strike`, `pe_strike`: the premium and distance windows left
+    aside; cooldown, daily cap, live bid/ask and never a strike the account is short still hold).
+    With no eligible strike the 400 lists each side's nearest `candidates`. Answered once recorded
+    (status pending): the worker sends the orders. Repeating a client_key never orders twice."""
+
     action = BUY
+    body = s.ManualBuySerializer
+    error_fields = {"candidates": s.CandidatesSerializer}
+
+    @extend_schema(request=s.ManualBuySerializer, responses={201: s.TransactionSerializer, 503: broker_down()})
+    def post(self, request):
+        return self.order(request)
 
 
 class ManualExitView(ManualView):
+    """Sell hedge baskets now for a session (staff). Answered once recorded (status pending):
+    the worker sends the orders. Repeating a client_key never orders twice."""
+
     action = EXIT
+
+    @extend_schema(request=s.ManualSerializer, responses={201: s.TransactionSerializer, 503: broker_down()})
+    def post(self, request):
+        return self.order(request)
 
 
 class TransactionList(JsonApi, generics.ListAPIView):

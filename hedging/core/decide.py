@@ -7,7 +7,7 @@ asked for only when a buy is due, through the `market` callable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -15,9 +15,14 @@ from decimal import ROUND_FLOOR, Decimal
 from hedging.core.margin import ConstantsMargin, one_decimal, utilisation_pct
 from hedging.core.money import format_inr
 from hedging.core.settings import HedgeSettings
-from hedging.core.strikes import TICK, Benefit, HedgePick, NoEligibleStrike, OptionQuote, choose_hedge, limit_price
+from hedging.core.strikes import (
+    TICK, Benefit, Candidate, HedgePick, LegChoice, NoEligibleStrike, OptionQuote, choose_hedge, choose_leg, exclusion,
+    limit_price, nearest, otm_distance,
+)
 
 BUY, EXIT = "BUY", "EXIT"
+SIDES = ("CE", "PE")
+NEAREST = 3  # candidates a side a refused manual buy offers
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,8 @@ class Market:
     spot: Decimal
     quotes: Sequence[OptionQuote]
     refused: tuple[str, ...] = ()  # candidates the broker gave no quote for
-    # The whole window priced now, when `quotes` are only the likeliest few candidates.
+    # More strikes priced now, when `quotes` are only the likeliest few candidates: the
+    # whole window (the automatic path), or beyond it too (a manual buy's candidates).
     rest: Callable[[], Market] | None = field(default=None, compare=False)
 
     def no_strike(self, pick: NoEligibleStrike) -> str:
@@ -421,6 +427,84 @@ class ActionRefused(ValueError):
         self.field = field
 
 
+class NoStrikeRefused(ActionRefused):
+    """A manual buy with no eligible strike, and each side's nearest candidates, for
+    the trader to choose from."""
+
+    def __init__(self, message: str, candidates: dict[str, tuple[Candidate, ...]]):
+        super().__init__("non_field_errors", message)
+        self.candidates = candidates
+
+
+def chosen_strikes(ce: Decimal | None, pe: Decimal | None) -> dict[str, Decimal]:
+    """The strikes a trader chose by hand, by side; empty: the rules choose."""
+    return {option_type: strike for option_type, strike in zip(SIDES, (ce, pe)) if strike is not None}
+
+
+def strike_text(strike: Decimal) -> str:
+    return f"{strike.normalize():f}"
+
+
+def candidate_text(candidate: Candidate) -> str:
+    quote = candidate.quote
+    ask = format_inr(quote.ask) if quote.ask else "no ask"
+    return f"{strike_text(quote.strike)} at {ask} ({candidate.excluded_by or 'within the rules'})"
+
+
+def no_strike_refusal(view: Market, settings: HedgeSettings, quantity: int, benefit: Benefit) -> NoStrikeRefused:
+    """The rules' reasons, side by side, and the strikes nearest to passing them."""
+    missing = [leg for t in SIDES if isinstance(leg := choose_leg(view.quotes, t, view.spot, settings, quantity, benefit), NoEligibleStrike)]
+    candidates = {t: nearest(view.quotes, t, view.spot, settings, NEAREST) for t in SIDES}
+    offered = "; ".join(f"{t} {', '.join(map(candidate_text, found))}" for t, found in candidates.items() if found)
+    reasons = "; ".join(view.no_strike(leg) for leg in missing)
+    choose = f". Nearest: {offered}. Choose a CE and a PE strike to buy them by hand" if offered else ""
+    return NoStrikeRefused(f"{reasons}{choose}", candidates)
+
+
+def chosen_leg(view: Market, option_type: str, strike: Decimal, quantity: int, benefit: Benefit) -> LegChoice:
+    """A strike the trader chose by hand: no premium or distance window, but OTM, not one
+    the account is short, and with a live bid and ask."""
+    field_name = f"{option_type.lower()}_strike"
+    quote = next((q for q in view.quotes if q.option_type == option_type and q.strike == strike), None)
+    if quote is None:
+        refused = f" (the broker refused to quote {', '.join(view.refused)})" if view.refused else ""
+        raise ActionRefused(field_name, f"no {option_type} strike {strike_text(strike)} on the option chain{refused}")
+    if otm_distance(quote, view.spot) <= 0:
+        raise ActionRefused(field_name, f"{quote.symbol} is not out of the money (spot {strike_text(view.spot)})")
+    if quote.held_short:
+        raise ActionRefused(field_name, f"the account is short {quote.symbol}: buying it would close a strategy's leg, not hedge it")
+    if not quote.bid or not quote.ask:
+        raise ActionRefused(field_name, f"{quote.symbol} has no live bid/ask")
+    saving = benefit(quote)
+    return LegChoice(quote=quote, mbpr=saving / (quote.ask * quantity), runner_up=None, runner_up_mbpr=None, saving=saving)
+
+
+def manual_pick(
+    state: TickState, settings: HedgeSettings, model: ConstantsMargin, market: Callable[[], Market],
+    chosen: Mapping[str, Decimal],
+) -> tuple[HedgePick, str]:
+    """The rules' strikes or, `chosen` (CE and PE), the trader's: with the words the
+    transaction's reason adds. Raises NoStrikeRefused with the nearest candidates."""
+    for option_type in SIDES:
+        if chosen and option_type not in chosen:
+            raise ActionRefused(f"{option_type.lower()}_strike", "choose a CE and a PE strike: a hedge basket is one of each")
+    view, benefit, quantity = market(), flat_benefit(model), state.basket_quantity
+    if chosen:
+        ce, pe = (chosen_leg(view, t, chosen[t], quantity, benefit) for t in SIDES)
+        words = " and ".join(
+            f"{leg.quote.option_type} {candidate_text(Candidate(leg.quote, exclusion(leg.quote, view.spot, settings)))}"
+            for leg in (ce, pe)
+        )
+        return HedgePick(ce, pe), f", strikes chosen by hand (an override of the strike rules): {words}"
+    pick = choose_hedge(view.quotes, view.spot, settings, quantity, benefit)
+    if isinstance(pick, NoEligibleStrike) and view.rest:
+        view = view.rest()
+        pick = choose_hedge(view.quotes, view.spot, settings, quantity, benefit)
+    if isinstance(pick, NoEligibleStrike):
+        raise no_strike_refusal(view, settings, quantity, benefit)
+    return pick, ""
+
+
 def manual_decision(
     state: TickState,
     settings: HedgeSettings,
@@ -429,9 +513,12 @@ def manual_decision(
     hedge_baskets: int,
     market: Callable[[], Market],
     requested_by: str,
+    strikes: Mapping[str, Decimal] | None = None,
 ) -> Decision:
     """A trader's own buy or exit: the same legs, cooldown and daily cap as automatic
-    ones, but no trigger. Raises ActionRefused."""
+    ones, but no trigger; a buy at the strikes the trader chose (`strikes`, CE and PE,
+    see chosen_strikes) leaves the premium and distance windows aside. Raises
+    ActionRefused."""
     if hedge_baskets < 1:
         raise ActionRefused("hedge_baskets", "must be at least 1")
     wait = cooldown_left(state, settings)
@@ -439,11 +526,11 @@ def manual_decision(
         raise ActionRefused("non_field_errors", f"cooldown: {wait:.0f}s left before the next hedge action")
     before = pct(state, state.used_margin)
     n, h = state.open_baskets, state.hedges_held
+    override = ""
+    if action != BUY and strikes:
+        raise ActionRefused("non_field_errors", "strikes are chosen for a buy only")
     if action == BUY:
-        view = market()
-        pick = choose_hedge(view.quotes, view.spot, settings, state.basket_quantity, flat_benefit(model))
-        if isinstance(pick, NoEligibleStrike):
-            raise ActionRefused("non_field_errors", view.no_strike(pick))
+        pick, override = manual_pick(state, settings, model, market, strikes or {})
         cost = pick.cost_per_basket(state.basket_quantity)
         if affordable(hedge_baskets, cost, state.spent_today, settings.max_hedge_cost_per_day) < hedge_baskets:
             raise ActionRefused(
@@ -464,7 +551,7 @@ def manual_decision(
     used_after = state.used_margin - model.basket_margin(n, h) + model.basket_margin(n, after)
     return Decision(
         action,
-        f"manual {action.lower()} by {requested_by}",
+        f"manual {action.lower()} by {requested_by}{override}",
         hedge_baskets=hedge_baskets,
         util_before_pct=before,
         util_projected_pct=before,

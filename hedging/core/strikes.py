@@ -65,9 +65,14 @@ class NoEligibleStrike:
 Benefit = Callable[[OptionQuote], Decimal]
 
 
+def otm_distance(quote: OptionQuote, spot: Decimal) -> Decimal:
+    """Points out of the money; zero or less: at or in the money."""
+    return quote.strike - spot if quote.option_type == "CE" else spot - quote.strike
+
+
 def exclusion(quote: OptionQuote, spot: Decimal, settings: HedgeSettings) -> str | None:
     """The first rule that excludes this candidate, or None if it is eligible."""
-    distance = quote.strike - spot if quote.option_type == "CE" else spot - quote.strike
+    distance = otm_distance(quote, spot)
     if distance <= 0:
         return "not OTM"
     if quote.held_short:
@@ -79,6 +84,35 @@ def exclusion(quote: OptionQuote, spot: Decimal, settings: HedgeSettings) -> str
     if not settings.min_premium <= quote.ask <= settings.max_premium:
         return f"premium outside ₹{settings.min_premium}–₹{settings.max_premium}"
     return None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A strike a trader may buy by hand, and the rule that keeps the automatic path off
+    it (None: none does)."""
+
+    quote: OptionQuote
+    excluded_by: str | None
+
+
+def nearest(
+    quotes: Sequence[OptionQuote], option_type: str, spot: Decimal, settings: HedgeSettings, count: int
+) -> tuple[Candidate, ...]:
+    """One side's strikes a trader may choose (OTM, not held short), the nearest to
+    passing the rules first: eligible ones (cheapest first), then by how far the ask is
+    outside the premium window, then the strike outside the distance window; those with
+    no live bid/ask last."""
+    side = [q for q in quotes if q.option_type == option_type and otm_distance(q, spot) > 0 and not q.held_short]
+    return tuple(Candidate(q, exclusion(q, spot, settings)) for q in sorted(side, key=lambda q: _miss(q, spot, settings))[:count])
+
+
+def _miss(quote: OptionQuote, spot: Decimal, settings: HedgeSettings) -> tuple:
+    distance = otm_distance(quote, spot)
+    off_distance = max(settings.min_otm_distance - distance, distance - settings.max_otm_distance, Decimal(0))
+    if not quote.bid or not quote.ask:
+        return (1, Decimal(0), off_distance, Decimal(0))
+    off_premium = max(settings.min_premium - quote.ask, quote.ask - settings.max_premium, Decimal(0))
+    return (0, off_premium, off_distance, quote.ask)
 
 
 def choose_leg(

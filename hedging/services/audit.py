@@ -5,7 +5,9 @@ pages, the API, the admin, the Telegram bot, and the login signals."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from axes.helpers import get_client_ip_address
 from django.contrib.auth import get_user_model
@@ -14,6 +16,7 @@ from django.db import models
 
 from brokers.models import BrokerAccount
 from config.guard import ip
+from hedging.core.decide import strike_text
 from hedging.models import AuditEvent, Control, DailySession, HedgeTransaction
 from schedules.models import StrategySchedule
 
@@ -109,12 +112,13 @@ def switched(actor: Actor, session: DailySession | None, enabled: bool) -> Audit
     return record(actor, f"{NOUNS[type(obj)]}.toggle", obj, {"auto_enabled": not enabled}, {"auto_enabled": enabled})
 
 
-def ordered(actor: Actor, tx: HedgeTransaction) -> AuditEvent:
+def ordered(actor: Actor, tx: HedgeTransaction, strikes: Mapping[str, Decimal] | None = None) -> AuditEvent:
     """A manual buy or exit, on its session, naming the transaction it made (whose row
-    follows its orders)."""
-    return record(
-        actor, f"manual.{tx.action.lower()}", tx.session, None, {"transaction": tx.pk, "hedge_baskets": tx.hedge_baskets}
-    )
+    follows its orders), and the strikes the trader chose by hand, if any."""
+    after: dict = {"transaction": tx.pk, "hedge_baskets": tx.hedge_baskets}
+    if strikes:
+        after["strikes"] = {option_type: strike_text(strike) for option_type, strike in strikes.items()}
+    return record(actor, f"manual.{tx.action.lower()}", tx.session, None, after)
 
 
 def token(actor: Actor, action: str, user: models.Model, before: str | None, after: str | None) -> AuditEvent:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
@@ -549,10 +549,12 @@ def atm_straddle(reading: monitor.MarginReading) -> tuple[str, str] | None:
 
 
 def manual(
-    session_id: int, action: str, hedge_baskets: int, user, ports: Ports, client_key: str = ""
+    session_id: int, action: str, hedge_baskets: int, user, ports: Ports, client_key: str = "",
+    strikes: Mapping[str, Decimal] | None = None,
 ) -> HedgeTransaction:
     """A trader's buy or exit, through the same executor, limits and audit as the
-    automatic ones. A repeated `client_key` returns the first request's transaction."""
+    automatic ones; `strikes` (CE and PE): a buy at the strikes the trader chose. A
+    repeated `client_key` returns the first request's transaction."""
     now = ports.clock.now()
     key = f"manual:{session_id}:{action}:{client_key or uuid.uuid4().hex}"
     with transaction.atomic():
@@ -572,7 +574,16 @@ def manual(
         settings = calculator.session_settings(session)
         state = tick_state(session, seen, transactions, now, settings, ports.broker, with_bids=action == EXIT)
         who = getattr(user, "username", None) or "trader"
-        decision = manual_decision(state, settings, seen.model, action, hedge_baskets, lambda: selector.market_view(session, ports.broker, settings, now, shorts_of(seen.reading)), who)
+        shorts = shorts_of(seen.reading)
+
+        def market() -> Market:
+            if strikes:
+                return selector.chosen_view(session, ports.broker, settings, now, shorts, strikes)
+            view = selector.market_view(session, ports.broker, settings, now, shorts)
+            # No eligible strike: the candidates a refusal offers reach past the window.
+            return replace(view, rest=lambda: selector.market_view(session, ports.broker, settings, now, shorts, whole=True, beyond=True))
+
+        decision = manual_decision(state, settings, seen.model, action, hedge_baskets, market, who, strikes)
         tx = executor.record(session, decision, key, now, origin=HedgeTransaction.Origin.MANUAL, user=user)
     dispatch(tx.pk, ports, time.time())
     tx.refresh_from_db()

@@ -17,6 +17,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -137,16 +138,20 @@ def forget() -> None:
     _shared_down_until = 0.0
 
 
-def ranked(chain: OptionChain, spot: Decimal, settings: HedgeSettings, option_type: str) -> list[tuple[str, str, Decimal]]:
-    """(symbol, CE/PE, strike) of one side's OTM strikes inside the distance window, the
-    likeliest first: those the list's own (older) prices put nearest the premium window,
-    the cheaper first (the constants model picks the cheapest eligible strike). A list
-    with no prices (a sandbox's) ranks them farthest first."""
+def ranked(
+    chain: OptionChain, spot: Decimal, settings: HedgeSettings, option_type: str, beyond: bool = False
+) -> list[tuple[str, str, Decimal]]:
+    """(symbol, CE/PE, strike) of one side's OTM strikes inside the distance window
+    (`beyond`: every OTM strike on the list), the likeliest first: those the list's own
+    (older) prices put nearest the premium window, the cheaper first (the constants
+    model picks the cheapest eligible strike). A list with no prices (a sandbox's) ranks
+    them farthest first."""
     side = []
     for row in chain.strikes:
         leg = row.ce if option_type == "CE" else row.pe
         distance = row.strike - spot if option_type == "CE" else spot - row.strike
-        if leg is not None and settings.min_otm_distance <= distance <= settings.max_otm_distance:
+        inside = distance > 0 if beyond else settings.min_otm_distance <= distance <= settings.max_otm_distance
+        if leg is not None and inside:
             side.append((_rank(leg.ask or leg.ltp, distance, settings), leg.symbol, option_type, row.strike))
     return [(symbol, option_type, strike) for _, symbol, option_type, strike in sorted(side)]
 
@@ -161,21 +166,18 @@ def _rank(price: Decimal | None, distance: Decimal, settings: HedgeSettings) -> 
 
 def market_view(
     session: DailySession, broker, settings: HedgeSettings, now: datetime, shorts: frozenset[str] = frozenset(),
-    whole: bool = False, spot: Decimal | None = None,
+    whole: bool = False, spot: Decimal | None = None, beyond: bool = False,
 ) -> Market:
     """The index spot, then live quotes of the likeliest candidates inside the distance
-    window from it (`whole`: of every strike in it), in one call a side. `spot`: read
-    with the minute's margin already. A spot that ran away from the strike list's reads
-    the list again. `shorts`: options the account is
+    window from it (`whole`: of every strike in it; `beyond`, a refused manual buy's
+    candidates: of every OTM strike on the list, a quarter past the window's far end),
+    in one call a side. `spot`: read with the minute's margin already. A spot that ran
+    away from the strike list's reads the list again. `shorts`: options the account is
     short (after the index has moved, an earlier straddle's strike can sit in the hedge
     window)."""
-    index, exchange = session.index_name, OPTION_EXCHANGE[session.index_name]
-    chain = strike_list(session, broker, now, settings)
-    reference = chain.underlying_ltp or chain.atm_strike
-    spot = spot or broker.quotes(index, SPOT_EXCHANGE[index]).ltp or reference
-    if abs(spot - reference) > reference * SPOT_SLACK / 2:
-        chain = strike_list(session, broker, now, settings, fresh=True)
-    sides = {option_type: ranked(chain, spot, settings, option_type) for option_type in ("CE", "PE")}
+    exchange = OPTION_EXCHANGE[session.index_name]
+    chain, spot = _chain_and_spot(session, broker, settings, now, spot)
+    sides = {option_type: ranked(chain, spot, settings, option_type, beyond) for option_type in ("CE", "PE")}
     quoted = None if whole else QUOTED_PER_SIDE
     quotes, refused = _priced(broker, exchange, {t: side[:quoted] for t, side in sides.items()}, shorts)
     # The list's prices are minutes old: a side none of whose likeliest candidates is
@@ -188,6 +190,34 @@ def market_view(
         more, more_refused = _priced(broker, exchange, short_of, shorts)
         quotes, refused = quotes + more, refused + more_refused
     return Market(spot=spot, quotes=quotes, refused=tuple(refused))
+
+
+def chosen_view(
+    session: DailySession, broker, settings: HedgeSettings, now: datetime, shorts: frozenset[str],
+    strikes: Mapping[str, Decimal],
+) -> Market:
+    """The index spot and live quotes of the strikes a trader chose by hand (CE/PE →
+    strike): a strike not on the strike list is not quoted."""
+    chain, spot = _chain_and_spot(session, broker, settings, now)
+    wanted = {
+        option_type: [(leg.symbol, option_type, row.strike) for row in chain.strikes
+                      if row.strike == strike and (leg := row.ce if option_type == "CE" else row.pe)]
+        for option_type, strike in strikes.items()
+    }
+    quotes, refused = _priced(broker, OPTION_EXCHANGE[session.index_name], wanted, shorts)
+    return Market(spot=spot, quotes=quotes, refused=tuple(refused))
+
+
+def _chain_and_spot(
+    session: DailySession, broker, settings: HedgeSettings, now: datetime, spot: Decimal | None = None
+) -> tuple[OptionChain, Decimal]:
+    index = session.index_name
+    chain = strike_list(session, broker, now, settings)
+    reference = chain.underlying_ltp or chain.atm_strike
+    spot = spot or broker.quotes(index, SPOT_EXCHANGE[index]).ltp or reference
+    if abs(spot - reference) > reference * SPOT_SLACK / 2:
+        chain = strike_list(session, broker, now, settings, fresh=True)
+    return chain, spot
 
 
 def _priced(

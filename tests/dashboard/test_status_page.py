@@ -140,3 +140,51 @@ def test_a_refused_manual_action_says_why(staff_client, trading_day, celery_eage
     page = text(staff_client.post("/manual", {"session": trading_day.pk, "action": "EXIT", "hedge_baskets": 1}, follow=True))
     assert "Refused (hedge baskets): only 0 hedge basket(s) held" in page
     assert not HedgeTransaction.objects.exists()
+
+
+def test_a_buy_with_no_eligible_strike_offers_the_nearest_candidates_to_choose_from(staff_client, trading_day, celery_eager):
+    trading_day.min_premium, trading_day.max_premium = Decimal("50"), Decimal("60")
+    trading_day.save()
+    response = staff_client.post("/manual", {"session": trading_day.pk, "action": "BUY", "hedge_baskets": 2})
+    assert response.status_code == 200
+    page = text(response)
+    assert "No eligible strike: choose them by hand?" in page
+    assert re.search(r"Refused: no eligible CE strike: .*Nearest: CE \d+ at ₹[\d.]+ \(", page)
+    for side in ("CE", "PE"):
+        offered = re.findall(rf'<input type="radio" name="{side.lower()}_strike" value="(\d+)"', page)
+        assert len(offered) == 3
+        assert re.search(rf"<strong>{offered[0]}</strong> · ask ₹[\d.]+ · (distance|premium) outside", page)
+    assert '<input type="hidden" name="hedge_baskets" value="2">' in page
+    assert not HedgeTransaction.objects.exists()
+
+
+def test_a_staff_user_buys_the_strikes_chosen_on_the_page(
+    staff_client, staff, trading_day, simbroker, celery_eager, django_capture_on_commit_callbacks
+):
+    chosen = {"ce_strike": "24300", "pe_strike": "23700"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post("/manual", {"session": trading_day.pk, "action": "BUY", "hedge_baskets": 1, **chosen})
+    assert response.status_code == 302
+    tx = HedgeTransaction.objects.get()
+    assert (tx.origin, tx.requested_by, tx.status) == ("manual", staff, "filled")
+    assert sorted(tx.orders.values_list("symbol", flat=True)) == ["NIFTY24NOV2623700PE", "NIFTY24NOV2624300CE"]
+    override = "strikes chosen by hand (an override of the strike rules)"
+    assert tx.reason.startswith(f"manual buy by {staff.username}, {override}: CE 24300 at ₹")
+    page = text(staff_client.get("/"))
+    assert "BUY 1</strong> (manual by" in page and f'<span class="muted">{tx.reason}</span>' in page
+
+
+@pytest.mark.parametrize(
+    "chosen, words",
+    [
+        ({"ce_strike": "abc", "pe_strike": "23700"}, "Refused: CE strike: Enter a number."),
+        ({"ce_strike": "24300", "pe_strike": "-50"}, "Refused: PE strike: Ensure this value is greater than or equal to 0.05."),
+        ({"ce_strike": "24300"}, "Refused (pe strike): choose a CE and a PE strike: a hedge basket is one of each"),
+        ({"ce_strike": "99999", "pe_strike": "23700"}, "Refused (ce strike): no CE strike 99999 on the option chain"),
+    ],
+)
+def test_bad_chosen_strikes_on_the_page_are_refused_naming_the_field(staff_client, trading_day, celery_eager, chosen, words):
+    buy = {"session": trading_day.pk, "action": "BUY", "hedge_baskets": 1, **chosen}
+    page = text(staff_client.post("/manual", buy, follow=True))
+    assert words in page
+    assert not HedgeTransaction.objects.exists()

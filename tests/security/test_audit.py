@@ -123,6 +123,19 @@ def test_manual_orders_from_the_dashboard_and_the_api(
     assert list(AuditEvent.objects.order_by("id").values_list("address", flat=True)) == ["127.0.0.1", CLIENT]
 
 
+def test_a_manual_buy_at_strikes_chosen_by_hand_records_who_chose_which(
+    staff_client, staff, trading_day, simbroker, celery_eager, django_capture_on_commit_callbacks
+):
+    chosen = {"ce_strike": "24300", "pe_strike": "23700"}
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post("/manual", {"session": trading_day.pk, "action": "BUY", "hedge_baskets": 1, **chosen})
+    buy = HedgeTransaction.objects.get()
+    assert trail() == [
+        (staff.username, "manual.buy", str(trading_day), None,
+         {"transaction": buy.pk, "hedge_baskets": 1, "strikes": {"CE": "24300", "PE": "23700"}}),
+    ]
+
+
 def test_schedule_rows_added_changed_disabled_and_deleted(staff_client, staff):
     account = BrokerAccountFactory()
     form = {"account": account.pk, "index_name": "NIFTY", "name": "P9", "entry_time": "10:00", "exit_time": "15:00",
