@@ -12,7 +12,7 @@ from django.db import transaction
 from brokers.simbroker import pricing
 from brokers.simbroker.scenario import Scenario
 from hedging.core.clock import IST
-from hedging.models import Alert, Control, DailySession, HedgeTransaction
+from hedging.models import Alert, Control, HedgeTransaction, MarginSnapshot
 from hedging.services import replay
 from hedging.services.forecast.market import flat_spot, one_day_move
 from hedging.services.forecast.result import DayRun, Leg, PlannedBuy, Point, ProjectedEntry, RunAlert
@@ -34,22 +34,18 @@ def replay_day(scenario: Scenario) -> DayRun:
             Control.objects.filter(pk=Control.get().pk, auto_enabled=False).update(auto_enabled=True)
             session = replay.create_session(scenario, settings)
             replay.run_day(scenario, session)
-            raise _Finished(read_day(scenario, session))
+            raise _Finished(day_run(scenario, replay.read_day(session)))
     except _Finished as finished:
         return finished.run
 
 
-def read_day(scenario: Scenario, session: DailySession) -> DayRun:
-    buys = session.transactions.filter(action=HedgeTransaction.Action.BUY).order_by("decided_at", "pk").prefetch_related("orders")
-    entries = list(session.executions.order_by("planned_entry", "name"))
-    snapshots = list(session.snapshots.order_by("taken_at"))
-    entered = [e.util_after_entry_pct for e in entries if e.util_after_entry_pct is not None]
+def day_run(scenario: Scenario, day: replay.ReplayedDay) -> DayRun:
     return DayRun(
-        buys=tuple(planned_buy(tx, scenario) for tx in buys),
-        entries=tuple(ProjectedEntry(e.name, e.planned_entry, e.baskets, e.util_after_entry_pct) for e in entries),
-        timeline=timeline(snapshots),
-        alerts=tuple(run_alert(row) for row in session.alerts.order_by("created_at", "pk")),
-        peak_util_pct=max([s.utilisation_pct for s in snapshots] + entered, default=Decimal(0)),
+        buys=tuple(planned_buy(tx, scenario) for tx in day.buys),
+        entries=tuple(ProjectedEntry(e.name, e.planned_entry, e.baskets, e.util_after_entry_pct) for e in day.executions),
+        timeline=timeline(day.snapshots),
+        alerts=tuple(run_alert(row) for row in day.alerts),
+        peak_util_pct=day.peak_util_pct,
     )
 
 
@@ -90,7 +86,7 @@ def cost_range(legs: Sequence[Leg], moment: datetime, scenario: Scenario, estima
     return min(estimate, *moved), max(estimate, *moved)
 
 
-def timeline(snapshots: Sequence) -> tuple[Point, ...]:
+def timeline(snapshots: Sequence[MarginSnapshot]) -> tuple[Point, ...]:
     """The minute snapshots, kept where something changed."""
     points: list[Point] = []
     for s in snapshots:
