@@ -3,10 +3,11 @@ Telegram."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+
+from django.utils.safestring import mark_safe
 
 from brokers.openalgo import OpenAlgoError
 from brokers.telegram import Notifier
@@ -86,33 +87,26 @@ def deliver(forecast_id: int, notifier: Notifier | None = None, retry: Callable[
 
 
 def telegram_message(result: ForecastResult, session: messages.SessionRef) -> str:
-    """One message: the buys (the uncapped ones when the cap falls short, so the
-    builder says by how much), their range, and what needs the trader's attention."""
+    """One message (`alerts/morning_forecast.html`): the buys (the uncapped ones when the
+    cap falls short, so the builder says by how much), their range, and what needs the
+    trader's attention."""
     buys = result.planned if result.cap_covers else result.needed
     rupees = Decimal(1)
-    lines = [
-        messages.forecast(
-            session,
-            buys=[messages.ExpectedBuy(b.time, b.hedge_baskets, b.cost.quantize(rupees)) for b in buys],
-            daily_cap=result.cap,
-        )
-    ]
-    if buys:
-        low, high = (sum((getattr(b, name) for b in buys), Decimal(0)).quantize(rupees) for name in ("cost_low", "cost_high"))
-        lines.append(
-            f"Range {messages.format_inr(low)}–{messages.format_inr(high)} if {result.index} moves "
-            f"a day's ±{result.assumptions.one_day_move:.0f} points."
-        )
-    if result.shortfall_from:
-        planned, needed = (sum(b.hedge_baskets for b in plan) for plan in (result.planned, result.needed))
-        lines.append(
-            f"⚠️ Shortfall from <b>{html.escape(result.shortfall_from)}</b>: the cap pays for {planned} of the "
-            f"{needed} hedge baskets the day needs."
-        )
-    if result.breaches:
-        names = ", ".join(f"<b>{html.escape(name)}</b>" for name in result.breaches)
-        lines.append(f"🚨 Even fully hedged, {names} will breach the budget.")
-    lines += [f"⚠️ {x.time:%H:%M} {html.escape(x.text)}" for x in result.warnings if x.kind not in SUMMED_UP]
-    if not result.auto_enabled:
-        lines.append("⏸ Auto-hedge is off: none of this is bought unless it is turned on.")
-    return "\n".join(lines)
+    today = messages.forecast(
+        session,
+        buys=[messages.ExpectedBuy(b.time, b.hedge_baskets, b.cost.quantize(rupees)) for b in buys],
+        daily_cap=result.cap,
+    )
+    low, high = (sum((getattr(b, name) for b in buys), Decimal(0)).quantize(rupees) for name in ("cost_low", "cost_high"))
+    return messages.render(
+        "morning_forecast",
+        today=mark_safe(today),  # a rendered message, escaped already
+        forecast=result,
+        buys=buys,
+        low=low,
+        high=high,
+        move=result.assumptions.one_day_move.quantize(rupees),
+        planned=sum(b.hedge_baskets for b in result.planned),
+        needed=sum(b.hedge_baskets for b in result.needed),
+        warnings=[x for x in result.warnings if x.kind not in SUMMED_UP],
+    )
