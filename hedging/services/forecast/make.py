@@ -1,5 +1,5 @@
 """Making a forecast: of a scenario file's day, or of a session's day as the broker and
-the account stand now; what-ifs are either with some settings overridden."""
+the account stand now; a what-if is either with some settings overridden."""
 
 from __future__ import annotations
 
