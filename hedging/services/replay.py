@@ -20,7 +20,7 @@ from brokers.openalgo import InProcessTransport, OpenAlgoClient
 from brokers.simbroker.scenario import MarginPerBasket, Scenario, ScenarioError, build_simbroker
 from hedging.core.clock import IST, MARKET_CLOSE, MARKET_OPEN, SteppedClock
 from hedging.core.settings import BUDGET_PER_BASKET, HedgeSettings, SettingsError
-from hedging.models import DailySession, HedgeTransaction, StrategyExecution
+from hedging.models import Alert, DailySession, HedgeTransaction, MarginSnapshot, StrategyExecution
 from hedging.services import calculator, orchestrator
 from hedging.ports import Ports
 
@@ -125,21 +125,49 @@ def number(value: Decimal | None, places: str = "0.1") -> float | None:
     return None if value is None else float(value.quantize(Decimal(places)))
 
 
-def result(scenario: Scenario, session: DailySession, settings: HedgeSettings) -> dict[str, Any]:
-    transactions = session.transactions.order_by("decided_at", "pk").prefetch_related("orders")
-    entries = session.executions.exclude(status=StrategyExecution.Status.SCHEDULED).order_by("planned_entry", "name")
-    buys = [tx for tx in transactions if tx.action == HedgeTransaction.Action.BUY]
-    peak = max(
-        [s.utilisation_pct for s in session.snapshots.all()]
-        + [e.util_after_entry_pct for e in entries if e.util_after_entry_pct is not None],
-        default=Decimal(0),
+@dataclass(frozen=True)
+class ReplayedDay:
+    """What a replayed day wrote, read back before the rollback (the result and the forecast read this)."""
+
+    transactions: list[HedgeTransaction]  # in decision order, with their orders
+    executions: list[StrategyExecution]  # every schedule row, in entry order
+    alerts: list[Alert]
+    snapshots: list[MarginSnapshot]  # a minute's each, in order
+
+    @property
+    def buys(self) -> list[HedgeTransaction]:
+        return [tx for tx in self.transactions if tx.action == HedgeTransaction.Action.BUY]
+
+    @property
+    def entries(self) -> list[StrategyExecution]:
+        """The rows the day came to: entered, exited, stopped out or skipped."""
+        return [e for e in self.executions if e.status != StrategyExecution.Status.SCHEDULED]
+
+    @property
+    def peak_util_pct(self) -> Decimal:
+        """The highest utilisation of a minute or just after an entry."""
+        entered = [e.util_after_entry_pct for e in self.entries if e.util_after_entry_pct is not None]
+        return max([s.utilisation_pct for s in self.snapshots] + entered, default=Decimal(0))
+
+
+def read_day(session: DailySession) -> ReplayedDay:
+    return ReplayedDay(
+        transactions=list(session.transactions.order_by("decided_at", "pk").prefetch_related("orders")),
+        executions=list(session.executions.order_by("planned_entry", "name")),
+        alerts=list(session.alerts.order_by("created_at", "pk")),
+        snapshots=list(session.snapshots.order_by("taken_at")),
     )
+
+
+def result(scenario: Scenario, session: DailySession, settings: HedgeSettings) -> dict[str, Any]:
+    day = read_day(session)
+    buys, entries = day.buys, day.entries
     return {
         "scenario": scenario.name,
-        "actions": [action(tx) for tx in transactions],
+        "actions": [action(tx) for tx in day.transactions],
         "alerts": [
             {"time": f"{a.created_at.astimezone(IST):%H:%M:%S}", "level": a.level, "kind": a.kind, "text": a.text}
-            for a in session.alerts.order_by("created_at", "pk")
+            for a in day.alerts
         ],
         "entries": [
             {
@@ -153,8 +181,8 @@ def result(scenario: Scenario, session: DailySession, settings: HedgeSettings) -
         "summary": {
             "hedge_cost": number(sum((tx.cost for tx in buys), Decimal(0)), "0.01"),
             "hedge_buys": len(buys),
-            "hedge_exits": len(transactions) - len(buys),
-            "max_util_pct": number(peak),
+            "hedge_exits": len(day.transactions) - len(buys),
+            "max_util_pct": number(day.peak_util_pct),
             "entries_over_trigger": sum(
                 1 for e in entries if e.util_after_entry_pct is not None and e.util_after_entry_pct > settings.entry_trigger_pct
             ),
