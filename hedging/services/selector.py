@@ -92,9 +92,9 @@ def _local(key: tuple) -> tuple[datetime, OptionChain] | None:
 
 def _kept(key: tuple, now: datetime) -> OptionChain | None:
     kept = _local(key)
-    if not _fresh(kept and kept[0], now, CHAIN_TTL):
+    if kept is None or not _fresh(kept[0], now, CHAIN_TTL):
         kept = _shared(key, lambda market, name: market.get(name))
-        if not _fresh(kept and kept[0], now, CHAIN_TTL):
+        if kept is None or not _fresh(kept[0], now, CHAIN_TTL):
             return None
         _keep(key, kept)
     return kept[1]
