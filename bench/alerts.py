@@ -80,7 +80,8 @@ def bench_hedge_to_telegram(actions: int) -> list[tuple[str, str]]:
             tasks.lookahead_batch.delay([session.pk], time.time())
             messages = bot.sim.wait_for_messages(CHAT, received + 1, timeout=15)  # no polling: it would compete for the cores
             tx = HedgeTransaction.objects.filter(session=session, status="filled").first()
-            if len(messages) <= received or tx is None or "Hedge bought" not in messages[received].text:
+            if (len(messages) <= received or tx is None or tx.completed_at is None
+                    or "Hedge bought" not in messages[received].text):
                 failures += 1
             elif n >= WARM_UP:
                 latencies.append((messages[received].time - wall_time(clock, tx.completed_at)) * 1000)

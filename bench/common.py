@@ -59,10 +59,10 @@ def _processes() -> Iterator[tuple[int, int, str, float]]:
     """(pid, parent pid, name, user + system CPU seconds so far) of each live process (Linux)."""
     for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
-            name, fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)
+            name, rest = open(f"/proc/{entry}/stat").read().rsplit(")", 1)
         except OSError:  # gone meanwhile
             continue
-        fields = fields.split()
+        fields = rest.split()
         yield int(entry), int(fields[1]), name.split("(", 1)[1], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

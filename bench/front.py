@@ -29,7 +29,9 @@ class _Connection(asyncio.Protocol):
         self._latency = latency
         self._buffer = b""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # asyncio sets TCP_NODELAY
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # asyncio sets TCP_NODELAY
+        if not isinstance(transport, asyncio.Transport):  # a TCP server's always is: it writes the answers
+            raise TypeError(f"a stream transport expected, not {type(transport).__name__}")
         self._transport = transport
 
     def data_received(self, data: bytes) -> None:

@@ -79,21 +79,21 @@ class Recorder:
             status, raw = self._transport.post(endpoint, body, timeout)
             outcome = f"HTTP {status}"
             if self._dump is not None:
-                self._write(endpoint, body, status, raw)
+                self._write(self._dump, endpoint, body, status, raw)
             return status, raw
         finally:
             with self._lock:
                 self.calls.append((endpoint, started, time.time(), outcome))
 
-    def _write(self, endpoint, body, status, raw):
-        self._dump.mkdir(parents=True, exist_ok=True)
+    def _write(self, dump: Path, endpoint, body, status, raw):
+        dump.mkdir(parents=True, exist_ok=True)
         request = {k: v for k, v in body.items() if k != "apikey"}
         try:
             answer = json.loads(raw) if isinstance(raw, str) else raw
         except ValueError:
             answer = raw
-        n = len(list(self._dump.glob(f"{endpoint}-*.json"))) + 1
-        (self._dump / f"{endpoint}-{n}.json").write_text(
+        n = len(list(dump.glob(f"{endpoint}-*.json"))) + 1
+        (dump / f"{endpoint}-{n}.json").write_text(
             json.dumps({"request": request, "status": status, "answer": answer}, indent=1, default=str)
         )
 
@@ -192,12 +192,16 @@ def run_calls(host: str, key: str, dump: Path | None) -> dict:
         [(r.ce.symbol, "NFO") for r in chain.strikes if r.ce][:10] + [(r.pe.symbol, "NFO") for r in chain.strikes if r.pe][:10]),
         lambda qs: f"{len(qs)} answers")
     atm_pe = next((r.pe.symbol for r in chain.strikes if r.strike == chain.atm_strike and r.pe), None)
-    straddle = [MarginLeg(atm.symbol, "NFO", "SELL", lot, "NRML"), MarginLeg(atm_pe, "NFO", "SELL", lot, "NRML")]
-    show("margin ATM straddle (sell 2 legs)", lambda: client.margin(straddle),
-         lambda m: f"total {m.total_margin_required}, span {m.span_margin}, exposure {m.exposure_margin}")
-    if ces:
-        show("margin straddle + a far-OTM buy", lambda: client.margin([*straddle, MarginLeg(ces[-1], "NFO", "BUY", lot, "NRML")]),
-             lambda m: f"total {m.total_margin_required}")
+    if atm_pe is None:
+        print("  no ATM put in the chain: no margin calls")
+    else:
+        straddle = [MarginLeg(atm.symbol, "NFO", "SELL", lot, "NRML"), MarginLeg(atm_pe, "NFO", "SELL", lot, "NRML")]
+        show("margin ATM straddle (sell 2 legs)", lambda: client.margin(straddle),
+             lambda m: f"total {m.total_margin_required}, span {m.span_margin}, exposure {m.exposure_margin}")
+        if ces:
+            show("margin straddle + a far-OTM buy",
+                 lambda: client.margin([*straddle, MarginLeg(ces[-1], "NFO", "BUY", lot, "NRML")]),
+                 lambda m: f"total {m.total_margin_required}")
     # Orders: far OTM, NRML LIMIT, as the product places them.
     by_symbol = {q.symbol: q.quote for q in quotes or () if q.quote}
     far = ces[-1] if ces else atm.symbol
@@ -269,8 +273,8 @@ def migrate() -> None:
     from django.core.management import call_command
 
     db = settings.DATABASES["default"]
-    server = {"host": db["HOST"], "port": db["PORT"] or 5432, "user": db["USER"], "password": db["PASSWORD"] or None}
-    with psycopg.connect(dbname="postgres", autocommit=True, **server) as conn:
+    with psycopg.connect(dbname="postgres", autocommit=True, host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"],
+                         password=db["PASSWORD"] or None) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
             conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
@@ -332,8 +336,8 @@ def run_path(host: str, expiry: date, window: tuple[Decimal, Decimal], warm: boo
         with timed("observe (the minute's snapshot: first reading, then the strike list)"):
             note = orchestrator.observe(session.pk, ports)
         print(f"  observe: {note}")
-        for endpoint, started, ended, outcome in recorder.calls:
-            print(f"    {endpoint:<14} {(ended - started) * 1000:7.0f} ms  {outcome}")
+        for endpoint, started, ended, status in recorder.calls:
+            print(f"    {endpoint:<14} {(ended - started) * 1000:7.0f} ms  {status}")
         recorder.reset()
     tick_started = time.time()
     outcome = orchestrator.tick(session.pk, ports, tick_started, snapshot=False)

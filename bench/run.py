@@ -108,7 +108,7 @@ def bench_tick_to_order(ticks: int, broker_profile: str = "off", latency_ms: flo
             arrived.set()
         return handle(endpoint, body, *args, **kwargs)
 
-    sim.handle = timed_handle
+    sim.handle = timed_handle  # type: ignore[method-assign]  # a deliberate patch of this one broker, to time its receipt
     server, url = start_server(sim)
     redis.Redis.from_url(REDIS_URL).flushdb()
     selector.strike_list(SimpleNamespace(index_name="NIFTY", expiry=scenario.expiry), OpenAlgoClient(url, KEY, rate_limit=False),

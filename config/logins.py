@@ -20,6 +20,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
+from django.contrib.auth.models import User
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -47,7 +48,8 @@ def password_fresh(request: HttpRequest) -> bool:
 
 
 def acting(request: HttpRequest) -> bool:
-    return (request.method == "POST" and request.resolver_match.view_name not in NOT_ACTING
+    match = request.resolver_match  # resolved before process_view; unresolved counts as acting
+    return (request.method == "POST" and (match is None or match.view_name not in NOT_ACTING)
             and not request.path_info.startswith("/api/"))
 
 
@@ -86,7 +88,8 @@ class PasswordForm(forms.Form):
 
     def __init__(self, request: HttpRequest, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.request, self.user = request, None
+        self.request = request
+        self.user: User | None = None
 
     def clean_password(self) -> str:
         # authenticate(): a wrong password counts towards the login lockout, and is audited, as on the login page

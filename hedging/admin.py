@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.db import transaction
@@ -57,8 +59,9 @@ class HedgeOrderInline(ReadOnlyInline):
 
 
 class DailySessionForm(forms.ModelForm):
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         fields = ("index_name", "date", "expiry", "margin_unhedged", "margin_hedged")
         sessions.known_margin(models.DailySession(**{name: data.get(name) for name in fields}))
         return data
@@ -197,8 +200,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ["action", "user"]
     search_fields = ["object_repr", "object_type", "actor"]
     date_hierarchy = "at"
-    fields = ["at", "user", "actor", "address", "action", "object_type", "object_id", "object_repr", "before", "after"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "at", "user", "actor", "address", "action", "object_type", "object_id", "object_repr", "before", "after"
+    )
 
     @admin.display(description="changes")
     def changes(self, event: models.AuditEvent) -> str:

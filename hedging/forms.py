@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.forms.utils import pretty_name
@@ -54,8 +55,9 @@ class AnalyticsForm(forms.Form):
         empty_label="latest day with readings",
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_from", "Must not be after the end date.")
         return data
@@ -94,5 +96,6 @@ def errors_in_words(form: forms.Form) -> str:
     for name, errors in form.errors.items():
         field = form.fields.get(name)
         label = field and (field.label or pretty_name(name))
-        parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        words = " ".join(str(error) for error in errors)  # each a message: ErrorList iterates its strings
+        parts.append(f"{label}: {words}" if label else words)
     return " ".join(parts)

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TypeVar
 
+from django.core.exceptions import FieldError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.transaction import TransactionManagementError
-from django.db.models import Model
+from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
 
@@ -26,7 +27,7 @@ def _reader(model: type[Model], alias: str):
     compiler that converts their values (JSON, and SQLite's decimals and datetimes)."""
     connection = connections[alias]
     fields = model._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    columns = ", ".join(connection.ops.quote_name(_column(field)) for field in fields)
     compiler = model._default_manager.db_manager(alias).all().query.get_compiler(alias)
     converters = compiler.get_converters([field.get_col(model._meta.db_table) for field in fields])
     select = f"SELECT {columns} FROM {connection.ops.quote_name(model._meta.db_table)}"
@@ -77,6 +78,21 @@ def fetch_together(*reads: Read, alias: str = DEFAULT_DB_ALIAS) -> list[list]:
     return found
 
 
+def _column(field: Field) -> str:
+    """A concrete field's column (the stubs type it optional: a field may have none)."""
+    if field.column is None:
+        raise FieldError(f"{field} has no column")
+    return field.column
+
+
+def _field(model: type[Model], name: str) -> Field:
+    """The model's field `name`, which must be a field of its own (no reverse relation)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise FieldError(f"{model.__name__}.{name} is not a field of its own")
+    return field
+
+
 def _select(model: type[Model], where: str, order_by: str, alias: str) -> str:
     sql = f"{_reader(model, alias)[0]} WHERE {where}"
     return f"{sql} ORDER BY {order_by}" if order_by else sql
@@ -96,10 +112,10 @@ def update(instance: Model, fields: Sequence[str], *, where: str = "", params: S
     meta = instance._meta
     connection = connections[instance._state.db or DEFAULT_DB_ALIAS]
     quote = connection.ops.quote_name
-    columns = [meta.get_field(name) for name in fields]
+    columns = [_field(type(instance), name) for name in fields]
     values = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in columns]
-    sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(field.column)} = %s' for field in columns)}"
-           f" WHERE {quote(meta.pk.column)} = %s")
+    sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(_column(field))} = %s' for field in columns)}"
+           f" WHERE {quote(_column(meta.pk))} = %s")
     if where:
         sql += f" AND ({where})"
     with connection.cursor() as cursor:

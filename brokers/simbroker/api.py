@@ -355,9 +355,12 @@ def optionchain(sim: SimBroker, data: dict, now: datetime) -> Answer:
             "pe": _chain_leg(sim, underlying, Option(underlying.name, expiry, strike, "PE"), _label(-position), now),
         })
     spot = underlying.spot_at(now)
+    index_quote = sim.market.quote_data(underlying.name, underlying.spot_exchange, now)
+    if index_quote is None:  # the market lists each underlying's index: never so
+        return error(404, f"No quote for {underlying.name} on {underlying.spot_exchange}.")
     return 200, {
         "status": "success", "underlying": underlying.name, "underlying_ltp": float(spot),
-        "underlying_prev_close": sim.market.quote_data(underlying.name, underlying.spot_exchange, now)["prev_close"],
+        "underlying_prev_close": index_quote["prev_close"],
         "expiry_date": expiry_code(expiry), "atm_strike": float(atm), "chain": chain,
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import datetime as dt
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -64,9 +65,9 @@ class MarketSpec:
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    date: date
+    date: dt.date  # dt.: the field's name shadows the class in the annotations after it
     index: str
-    expiry: date
+    expiry: dt.date
     lot_size: int
     lots_per_basket: int
     budget: Decimal
@@ -159,7 +160,7 @@ def _date(value: Any, path: str) -> date:
 def _time(value: Any, path: str) -> time:
     match = TIME.match(value) if isinstance(value, str) else None
     try:
-        moment = time(*(int(part) for part in match.groups() if part is not None)) if match else None
+        moment = time(int(match[1]), int(match[2]), int(match[3] or 0)) if match else None
     except ValueError:
         moment = None
     if moment is None:
@@ -201,7 +202,7 @@ def _object(value: Any, path: str, known: set[str]) -> dict:
 
 
 def _steps(value: Any, path: str, positive: bool) -> list[tuple[time, Decimal]]:
-    points = []
+    points: list[tuple[time, Decimal]] = []
     for number, point in enumerate(_list(value, path)):
         where = f"{path}[{number}]"
         if not isinstance(point, list) or len(point) != 2:

@@ -43,6 +43,8 @@ class SimServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        if isinstance(host, (bytes, bytearray)):  # typed so; a bound TCP socket's host is a str
+            host = host.decode()
         return f"http://{host}:{port}"
 
 

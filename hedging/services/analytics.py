@@ -166,6 +166,7 @@ def utilisation_series(session: DailySession) -> Series:
     entries = [
         Marker(e.entered_at, e.name, "entry")
         for e in session.executions.filter(status__in=ENTERED, entered_at__isnull=False).order_by("entered_at")
+        if e.entered_at is not None  # as the filter has it
     ]
     actions = [
         Marker(tx.decided_at, f"{tx.action} {tx.hedge_baskets}", tx.action.lower())

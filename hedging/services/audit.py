@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from axes.helpers import get_client_ip_address
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
@@ -31,7 +32,7 @@ NOUNS: dict[type[models.Model], str] = {
 
 @dataclass(frozen=True)
 class Actor:
-    user: models.Model | None
+    user: User | None
     name: str
     address: str | None = None
 
@@ -62,7 +63,7 @@ def record(
         actor=actor.name[:150],
         address=actor.address,
         action=action,
-        object_type=obj._meta.verbose_name if obj is not None else "",
+        object_type=str(obj._meta.verbose_name) if obj is not None else "",
         object_id=obj.pk if obj is not None else None,
         object_repr=str(obj)[:200] if obj is not None else "",
         before=before,
@@ -121,10 +122,13 @@ def ordered(actor: Actor, tx: HedgeTransaction, strikes: Mapping[str, Decimal] |
     return record(actor, f"manual.{tx.action.lower()}", tx.session, None, after)
 
 
-def token(actor: Actor, action: str, user: models.Model, before: str | None, after: str | None) -> AuditEvent:
+def token(actor: Actor, action: str, user: User, before: str | None, after: str | None) -> AuditEvent:
     """An API token made, replaced or revoked (hedging.services.tokens), on its user: the
     masked hints only, never a key."""
-    return record(actor, f"token.{action}", user, before and {"token": before}, after and {"token": after})
+    return record(
+        actor, f"token.{action}", user,
+        {"token": before} if before is not None else None, {"token": after} if after is not None else None,
+    )
 
 
 # --- logins (django.contrib.auth's signals; hedging.apps connects them) -------------------------

@@ -99,9 +99,10 @@ class StrikeSavings:
         return self.broker.margin(legs).total_margin_required
 
     def ask(self, symbols: list[str]) -> None:
-        calls = {symbol: broker_reads.submit(self._total, symbol) for symbol in [None, *symbols]}
+        without = broker_reads.submit(self._total, None)  # the shorts alone, sent first
+        calls = {symbol: broker_reads.submit(self._total, symbol) for symbol in symbols}
         try:
-            alone = calls.pop(None).result()
+            alone = without.result()
             self.savings = {symbol: max(alone - call.result(), Decimal(0)) for symbol, call in calls.items()}
         except NotSupported as refused:
             self.unsupported = str(refused)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import TypeVar
 
 from django.conf import settings
@@ -60,6 +61,8 @@ def record(
 ) -> HedgeTransaction:
     """Write the decision and its leg orders. The caller holds the session's row lock
     and has checked `key` is new; a duplicate still fails on the unique key, whole."""
+    if decision.action is None:
+        raise ValueError(f"a decision to do nothing is not recorded: {decision.reason}")
     with transaction.atomic(savepoint=False):
         tx = HedgeTransaction.objects.create(
             session=session,
@@ -166,7 +169,7 @@ def latest_orders(tx: HedgeTransaction) -> list[HedgeOrder]:
 
 def run_leg(tx: HedgeTransaction, order: HedgeOrder, ports: Ports) -> None:
     retries = tx.session.order_retries
-    while order is not None:
+    while True:
         if order.status in UNSENT:
             send(tx, [order], ports, None)
         if order.status in (OS.OPEN, OS.PARTIAL):
@@ -176,7 +179,10 @@ def run_leg(tx: HedgeTransaction, order: HedgeOrder, ports: Ports) -> None:
         remaining = order.quantity - order.filled_quantity
         if order.status != OS.CANCELLED or order.attempt > retries or remaining <= 0:
             return
-        order = retry(tx, order, remaining, ports)
+        again = retry(tx, order, remaining, ports)
+        if again is None:
+            return
+        order = again
 
 
 UNSENT = (OS.NEW, OS.SENT, OS.LOST)  # as far as this worker knows
@@ -190,7 +196,7 @@ def send(tx: HedgeTransaction, orders: list[HedgeOrder], ports: Ports, tick_star
     if not due:
         return
     latency = None if tick_started is None or tx.latency_ms is not None else (time.time() - tick_started) * 1000
-    answers = on_the_wire([lambda order=order: request(tx, order, ports) for order in due])
+    answers = on_the_wire([partial(request, tx, order, ports) for order in due])
     if latency is not None:  # recorded after the orders left, to keep the write off their path
         tx.latency_ms = latency
         update(tx, ["latency_ms"], where="latency_ms IS NULL")
@@ -262,7 +268,8 @@ def placed(tx: HedgeTransaction, order: HedgeOrder, answer: PlacementOutcome | O
         return
     if answer.status == Placement.UNKNOWN:
         _save(order, status=OS.LOST, error=answer.error or "answer lost; not in the order book yet")
-        watched = (order.sent_at + ports.watch).astimezone(IST)
+        sent_at = order.sent_at or ports.clock.now()  # set by its claim, before it was sent
+        watched = (sent_at + ports.watch).astimezone(IST)
         alert(tx.session, "order_unknown", "critical",
               f"The broker's answer to the hedge order {order.symbol} ×{order.quantity} ({order.tag}) was lost, and the "
               f"order is not in its order book yet. It is not sent again: Auto-hedge looks for it until "
@@ -306,7 +313,7 @@ def adopt(order: HedgeOrder, found: tuple[Order, ...]) -> None:
 
 def look_once(orders: list[HedgeOrder], ports: Ports) -> None:
     """One status look at each order, all at once."""
-    answers = on_the_wire([lambda order=order: status_of(order, ports) for order in orders])
+    answers = on_the_wire([partial(status_of, order, ports) for order in orders])
     for order, answer in zip(orders, answers, strict=True):
         if isinstance(answer, OpenAlgoError):
             _save(order, error=f"order status: {answer}")

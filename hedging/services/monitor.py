@@ -84,10 +84,13 @@ def our_holdings(session: DailySession) -> tuple[Holding, ...]:
 
 
 def holdings_of(open_hedges: list[ActiveHedge]) -> tuple[Holding, ...]:
-    totals: dict[tuple, int] = defaultdict(int)
+    totals: dict[tuple[str, str, str, Decimal], int] = defaultdict(int)
     for hedge in open_hedges:
         totals[(hedge.symbol, hedge.exchange, hedge.option_type, hedge.strike)] += hedge.quantity
-    return tuple(Holding(*key, quantity) for key, quantity in totals.items() if quantity > 0)
+    return tuple(
+        Holding(symbol, exchange, option_type, strike, quantity)
+        for (symbol, exchange, option_type, strike), quantity in totals.items() if quantity > 0
+    )
 
 
 def split_positions(session: DailySession, positions: tuple[Position, ...], ours: set[str]) -> dict:

@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from hedging.telegram.notifier import Notifier, notifier_from_settings
 from hedging import messages
-from hedging.models import Alert, HedgeTransaction
+from hedging.models import Alert, Forecast, HedgeTransaction
 from hedging.services import summary
 from hedging.services.sessions import session_ref
 
@@ -21,6 +22,8 @@ MAX_ATTEMPTS = 8
 SWEEP_AFTER = timedelta(minutes=1)
 HEDGE_ACTIONS = ("hedge_bought", "hedge_exited", "order_failed")
 SETTLED = (HedgeTransaction.Status.FILLED, HedgeTransaction.Status.PARTIAL, HedgeTransaction.Status.PAPER)
+# A row with a Telegram message's delivery fields (delivery, attempts, sent_at, error, delivered_to).
+Delivered = TypeVar("Delivered", Alert, Forecast)
 
 
 def render(alert: Alert) -> str:
@@ -75,7 +78,13 @@ def deliver(alert_id: int, retry: Callable[[float], None] | None = None, notifie
     return send_once(Alert, alert_id, render, notifier, retry)
 
 
-def send_once(model: type[models.Model], pk: int, text_of: Callable, notifier: Notifier | None, retry) -> str:
+def send_once(
+    model: type[Delivered],
+    pk: int,
+    text_of: Callable[[Delivered], str],
+    notifier: Notifier | None,
+    retry: Callable[[float], None] | None,
+) -> str:
     """Send a row's message once to each chat and write the outcome on it (its
     `delivery`, `attempts`, `sent_at`, `error`, `delivered_to`): a retry goes only to
     the chats that have not got it."""

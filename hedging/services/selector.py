@@ -18,8 +18,9 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from django.core.cache import caches
 from redis.exceptions import RedisError
@@ -52,11 +53,22 @@ SHARED_PAUSE = 60.0  # seconds the shared lists are left alone after Redis faile
 _shared_down_until = 0.0
 
 
+class OptionSeries(Protocol):
+    """What a strike list is read for: a DailySession, or a stand-in that names only
+    these (the benchmarks read the lists ahead of their sessions)."""
+
+    @property
+    def index_name(self) -> str: ...
+
+    @property
+    def expiry(self) -> date: ...
+
+
 def strikes_each_side(index: str, settings: HedgeSettings) -> int:
     return math.ceil(settings.max_otm_distance * Decimal("1.25") / STRIKE_STEP[index])
 
 
-def strike_list(session: DailySession, broker, now: datetime, settings: HedgeSettings, fresh: bool = False) -> OptionChain:
+def strike_list(session: OptionSeries, broker, now: datetime, settings: HedgeSettings, fresh: bool = False) -> OptionChain:
     """The chain's strike list, kept in this process or shared by the worker's others,
     else (or when `fresh`) read from the broker."""
     count = strikes_each_side(session.index_name, settings)
@@ -82,7 +94,7 @@ def warm(session: DailySession, broker, now: datetime, settings: HedgeSettings) 
         strike_list(session, broker, now, settings, fresh=True)
 
 
-def _key(session: DailySession, broker, count: int) -> tuple:
+def _key(session: OptionSeries, broker, count: int) -> tuple:
     return (broker.host, session.index_name, session.expiry, count)
 
 
@@ -93,9 +105,9 @@ def _local(key: tuple) -> tuple[datetime, OptionChain] | None:
 
 def _kept(key: tuple, now: datetime) -> OptionChain | None:
     kept = _local(key)
-    if not _fresh(kept and kept[0], now, CHAIN_TTL):
+    if kept is None or not _fresh(kept[0], now, CHAIN_TTL):
         kept = _shared(key, lambda market, name: market.get(name))
-        if not _fresh(kept and kept[0], now, CHAIN_TTL):
+        if kept is None or not _fresh(kept[0], now, CHAIN_TTL):
             return None
         _keep(key, kept)
     return kept[1]

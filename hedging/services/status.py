@@ -173,7 +173,7 @@ def session_status(
     transactions = list(session.transactions.order_by("decided_at", "pk"))
     snapshot = session.snapshots.order_by("-taken_at").first()
     model, problem = margin_model(session)
-    if session.last_tick_failed:
+    if session.last_tick_failed and session.last_tick_at is not None:  # a failed tick has its time
         problem = "; ".join(
             filter(None, [f"the {session.last_tick_at.astimezone(IST):%H:%M} tick failed: {session.last_tick_note}", problem])
         )
@@ -343,8 +343,9 @@ def next_buy(
         if need and need.hedge_baskets:
             low, high, priced_at = basket_price(session, settings, money)
             h = need.hedge_baskets
-            rupees = [(price * h).quantize(Decimal(1), ROUND_HALF_UP) for price in (low, high)]
-            return NextBuy(tick, h, entry_label(upcoming(ahead, settings.lookahead_minutes)), *rupees, priced_at)
+            cost_low, cost_high = ((price * h).quantize(Decimal(1), ROUND_HALF_UP) for price in (low, high))
+            entries = entry_label(upcoming(ahead, settings.lookahead_minutes))
+            return NextBuy(tick, h, entries, cost_low, cost_high, priced_at)
     return None
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.utils.module_loading import import_string
 from telegram import BotCommand, Update
@@ -110,9 +110,14 @@ async def _ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-def _command(name: str, answer: Callable[[str], str]) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], object]:
+def _command(
+    name: str, answer: Callable[[str], str]
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
     async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        chat_id = str(update.effective_chat.id)
+        chat, message = update.effective_chat, update.effective_message
+        if chat is None or message is None:  # a command comes in a chat's message
+            return
+        chat_id = str(chat.id)
         logger.info("/%s from chat %s", name, chat_id)
         try:
             text = await asyncio.to_thread(answer, chat_id)
@@ -120,7 +125,7 @@ def _command(name: str, answer: Callable[[str], str]) -> Callable[[Update, Conte
             logger.exception("/%s failed", name)
             text = f"⚠️ /{name} failed: internal error, see the server log."
         for part in split_message(text):
-            await update.effective_message.reply_text(part, parse_mode=ParseMode.HTML)
+            await message.reply_text(part, parse_mode=ParseMode.HTML)
 
     return callback
 
