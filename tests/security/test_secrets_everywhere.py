@@ -172,12 +172,14 @@ def test_no_page_api_answer_or_admin_form_shows_a_secret(client, staff, failed_d
         response = client.get(url)
         assert response.status_code < 500, (url, response.status_code)
         pages[url] = response.content.decode()
+    for url in ("/?read=now", "/api/hedge/status?read=now"):  # the pages that read the broker when asked
+        pages[url] = client.get(url).content.decode()
     # A manual buy while the broker fails: the dashboard's message, the API's 503.
     manual = {"session": failed_day.pk, "action": "BUY", "hedge_baskets": 1}
     pages["POST /manual"] = client.post("/manual", manual, follow=True).content.decode()
     answer = client.post("/api/hedge/manual/buy", manual, content_type="application/json")
     pages["POST /api/hedge/manual/buy"] = answer.content.decode()
-    assert len(pages) > 50 and "Broker unreachable" in pages["/"]
+    assert len(pages) > 50 and "Broker unreachable" in pages["/?read=now"]
     # The broker's echo reached the answers, the key replaced.
     assert "apikey ***" in pages["POST /manual"] and "apikey ***" in pages["POST /api/hedge/manual/buy"]
     assert_clean(pages, caplog)
