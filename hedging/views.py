@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import wraps
 from types import SimpleNamespace
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -129,7 +130,7 @@ def plan_context(session: DailySession, query=None) -> dict:
     nowhere."""
     form = PlanForm(session, scheduler.todays_rows(session), query if query and len(query) else None)
     actual = forecast.plan_against_actual(session)
-    context = {"session": session, "form": form, "actual": actual, "forecast": actual and actual["forecast"], "what_if": False}
+    context: dict[str, Any] = {"session": session, "form": form, "actual": actual, "forecast": actual and actual["forecast"], "what_if": False}
     if form.is_bound and form.is_valid() and form.overrides():
         context.update(forecast=None, what_if=True)
         try:
@@ -380,7 +381,7 @@ def analytics_page(request):
     day = today()
     defaults = {"date_from": day - timedelta(days=30), "date_to": day, "include_replays": True}
     form = AnalyticsForm(request.GET or defaults)
-    context = {"form": form}
+    context: dict[str, Any] = {"form": form}
     if form.is_valid():
         data = form.cleaned_data
         summary = analytics.summarise(data["date_from"], data["date_to"], data["include_replays"])
@@ -506,7 +507,7 @@ def describe(spec: dict) -> str:
     if "$ref" in spec:
         return spec["$ref"].rsplit("/", 1)[-1]
     if "allOf" in spec or "oneOf" in spec:
-        return " | ".join(describe(part) for part in spec.get("allOf", spec.get("oneOf")))
+        return " | ".join(describe(part) for part in (spec["allOf"] if "allOf" in spec else spec["oneOf"]))
     if spec.get("type") == "array":
         return f"array of {describe(spec.get('items', {}))}"
     if "enum" in spec:

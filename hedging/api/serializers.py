@@ -5,6 +5,7 @@ import re
 from copy import copy
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -16,6 +17,10 @@ from brokers.models import BrokerAccount, Index
 from hedging.models import DailySession, HedgeOrder, HedgeTransaction
 from hedging.services import sessions
 from schedules.models import BASKETS_VALIDATORS, WEEKDAYS, StrategySchedule
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from rest_framework.validators import Validator
 
 MAX_ANALYTICS_DAYS = 366
 
@@ -191,7 +196,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
     class Meta:
         model = StrategySchedule
         fields = ["id", "account", "index_name", "name", "entry_time", "exit_time", "baskets", "weekdays", "enabled", "notes"]
-        validators = []  # every constraint is checked in validate(), under the field it is about
+        validators: "list[Validator[Any]]" = []  # every constraint is checked in validate(), under the field it is about
 
     def validate(self, attrs):
         row = copy(self.instance) if self.instance else StrategySchedule()
@@ -220,7 +225,9 @@ class HedgeOrderSerializer(serializers.ModelSerializer):
 class TransactionSerializer(serializers.ModelSerializer):
     session_label = serializers.CharField(source="session.__str__", read_only=True)
     is_replay = serializers.BooleanField(source="session.is_replay", read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    requested_by: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     orders = HedgeOrderSerializer(many=True, read_only=True)
 
     class Meta:
@@ -321,7 +328,9 @@ class MarginSerializer(serializers.Serializer):
     used = money()
     utilisation_pct = percent()
     as_of = serializers.DateTimeField()
-    source = serializers.ChoiceField(choices=["broker", "snapshot"])
+    # The JSON key is "source": DRF's metaclass takes a declared field off the class, so
+    # Field.source is not shadowed, but the stubs see a class attribute of Field retyped.
+    source = serializers.ChoiceField(choices=["broker", "snapshot"])  # type: ignore[assignment]
 
 
 class ThresholdsSerializer(serializers.Serializer):
@@ -461,7 +470,8 @@ class SessionDaySerializer(serializers.Serializer):
 
 class MarkerSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    label = serializers.CharField()
+    # The JSON key is "label": a declared field, not Field.label (see MarginSerializer.source).
+    label = serializers.CharField()  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=["entry", "buy", "exit"])
 
 

@@ -34,7 +34,7 @@ class StaffWrites(BasePermission):
         return bool(user and user.is_authenticated and (request.method in SAFE_METHODS or user.is_staff))
 
 
-class JsonApi:
+class JsonApi(APIView):
     # Bodies are JSON only: form encodings can say neither null nor a list of weekdays;
     # nested deep or over the size limit, refused (hedging/api/parsers.py). The schema
     # documents every answer (hedging/api/schema.py). No docstring here: a view's own is
@@ -73,7 +73,7 @@ def now():
     return runtime.clock().now()
 
 
-class StatusView(JsonApi, APIView):
+class StatusView(JsonApi):
     """Each of today's sessions now (or the one asked for): used margin and utilisation from the
     minute's snapshot (or from the broker, read=now), the thresholds, hedges held, spend against the cap, the next entries with the
     utilisation each would bring, and what the rules say now."""
@@ -86,7 +86,7 @@ class StatusView(JsonApi, APIView):
         return Response(s.StatusSerializer(overview).data)
 
 
-class ToggleView(JsonApi, APIView):
+class ToggleView(JsonApi):
     """Turn auto-hedge on or off for one session or, without a session, for all (staff)."""
 
     permission_classes = [IsAdminUser]
@@ -111,7 +111,7 @@ class ToggleView(JsonApi, APIView):
         return Response(s.ToggleResultSerializer(result).data)
 
 
-class ManualView(JsonApi, APIView):
+class ManualView(JsonApi):
     permission_classes = [IsAdminUser]
     action: str = ""
     body: type[s.ManualSerializer] = s.ManualSerializer
@@ -249,7 +249,7 @@ class SessionDetail(JsonApi, generics.RetrieveAPIView):
     queryset = DailySession.objects.select_related("account")
 
 
-class AnalyticsView(JsonApi, APIView):
+class AnalyticsView(JsonApi):
     """Spend, receipts and entries per day over a range (the last 30 days by default), against the
     estimated cost of hedging every basket."""
 
@@ -269,7 +269,7 @@ class AnalyticsView(JsonApi, APIView):
         return Response(s.AnalyticsSerializer(data).data)
 
 
-class ForecastView(JsonApi, APIView):
+class ForecastView(JsonApi):
     error_patterns = (r"^baskets\.",)
 
     @extend_schema(

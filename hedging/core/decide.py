@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from typing import TypedDict
 
 from hedging.core.margin import ConstantsMargin, one_decimal, utilisation_pct
 from hedging.core.money import format_inr
@@ -102,6 +103,14 @@ class Decision:
     expected_cost: Decimal = Decimal(0)
     legs: tuple[OrderLeg, ...] = ()
     alerts: tuple[Alert, ...] = field(default_factory=tuple)
+
+
+class BuyContext(TypedDict):
+    """What every decision of one buy check carries, whatever it comes to."""
+
+    for_entries: tuple[str, ...]
+    util_before_pct: Decimal
+    util_projected_pct: Decimal
 
 
 @dataclass(frozen=True)
@@ -235,7 +244,7 @@ def buy_decision(
     key = ",".join(names)
     before, proj = pct(state, state.used_margin), pct(state, need.projected)
     reason = f"{entry_label(need.entries)}: projected {one_decimal(proj)}% > {one_decimal(settings.entry_trigger_pct)}%"
-    common = dict(for_entries=names, util_before_pct=before, util_projected_pct=proj)
+    common = BuyContext(for_entries=names, util_before_pct=before, util_projected_pct=proj)
     if not need.hedge_baskets:
         text = f"{reason}; every basket is hedged already, the entry will breach the budget"
         return Decision(None, text, alerts=(Alert("breach_unavoidable", "critical", text, f"breach:{key}"),), **common)
@@ -300,8 +309,8 @@ def buy_legs(pick: HedgePick, quantity: int, settings: HedgeSettings) -> tuple[O
             strike=leg.quote.strike,
             side="BUY",
             quantity=quantity,
-            expected_price=leg.quote.ask,
-            limit_price=limit_price(leg.quote.ask, settings.price_protection_pct),
+            expected_price=leg.ask,
+            limit_price=limit_price(leg.ask, settings.price_protection_pct),
             mbpr=leg.mbpr,
             runner_up_mbpr=leg.runner_up_mbpr,
         )
@@ -343,11 +352,13 @@ def exit_legs(state: TickState, settings: HedgeSettings, hedge_baskets: int) -> 
     for option_type in ("CE", "PE"):
         wanted = hedge_baskets * state.basket_quantity
         held = sorted(
-            (leg for leg in state.held_legs if leg.option_type == option_type and leg.bid and leg.bid >= settings.min_exit_premium),
-            key=lambda leg: leg.bid,
+            # (bid, leg): the filter leaves each a bid
+            ((leg.bid, leg) for leg in state.held_legs
+             if leg.option_type == option_type and leg.bid and leg.bid >= settings.min_exit_premium),
+            key=lambda bid_leg: bid_leg[0],
             reverse=True,
         )
-        for leg in held:
+        for bid, leg in held:
             if not wanted:
                 break
             quantity = min(wanted, leg.quantity)
@@ -359,8 +370,8 @@ def exit_legs(state: TickState, settings: HedgeSettings, hedge_baskets: int) -> 
                     strike=leg.strike,
                     side="SELL",
                     quantity=quantity,
-                    expected_price=leg.bid,
-                    limit_price=sell_limit(leg.bid, settings.price_protection_pct),
+                    expected_price=bid,
+                    limit_price=sell_limit(bid, settings.price_protection_pct),
                 )
             )
     return tuple(legs)

@@ -36,6 +36,13 @@ class LegChoice:
     runner_up_mbpr: Decimal | None
     saving: Decimal  # margin this leg saves for one basket
 
+    @property
+    def ask(self) -> Decimal:
+        """The ask the leg was chosen at: choose_leg takes only a quote with a live bid and
+        ask (see exclusion), and a strike chosen by hand without them is refused."""
+        assert self.quote.ask is not None, f"{self.quote.symbol}: a chosen leg with no ask"
+        return self.quote.ask
+
 
 @dataclass(frozen=True)
 class HedgePick:
@@ -44,7 +51,7 @@ class HedgePick:
 
     def cost_per_basket(self, quantity: int) -> Decimal:
         """Expected premium of one hedge basket at today's asks."""
-        return (self.ce.quote.ask + self.pe.quote.ask) * quantity  # type: ignore[operator]  # a chosen leg has an ask
+        return (self.ce.ask + self.pe.ask) * quantity
 
     def saving_per_basket(self) -> Decimal:
         return self.ce.saving + self.pe.saving
