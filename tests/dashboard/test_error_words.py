@@ -7,18 +7,9 @@ import re
 import pytest
 
 from hedging.models import HedgeTransaction
+from tests.dashboard.pages import text
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 def test_a_refusal_of_no_one_field_has_no_developer_heading(staff_client, trading_day, celery_eager,

@@ -11,12 +11,9 @@ import pytest
 from tests.api.fixtures import make_tx
 from tests.factories import DailySessionFactory
 from tests.fixtures.simbroker import SIM_DAY
+from tests.dashboard.pages import text
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
 
 
 def csv_rows(response) -> list[dict]:

@@ -2,7 +2,6 @@
 
 import csv
 import io
-import re
 from datetime import time, timedelta
 
 import pytest
@@ -13,18 +12,9 @@ from schedules.models import StrategySchedule
 from tests.api.fixtures import make_entry, make_tx
 from tests.factories import BrokerAccountFactory, DailySessionFactory, StrategyScheduleFactory
 from tests.fixtures.simbroker import SIM_DAY
+from tests.dashboard.pages import text
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 # --- schedule ------------------------------------------------------------------------------

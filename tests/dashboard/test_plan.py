@@ -8,12 +8,9 @@ import pytest
 from hedging.models import DailySession, Forecast, HedgeTransaction
 from hedging.services import forecast
 from tests.factories import DailySessionFactory
+from tests.dashboard.pages import text
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
 
 
 @pytest.fixture

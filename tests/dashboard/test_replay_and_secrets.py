@@ -1,7 +1,6 @@
 """A day replayed with `manage.py replay --save` shows on the same pages, marked as a
 replay; no page or API answer shows a secret."""
 
-import re
 from io import StringIO
 from pathlib import Path
 
@@ -10,13 +9,10 @@ from django.core.management import call_command
 
 from hedging.models import DailySession
 from tests.api.fixtures import SIM_KEY_ENV
+from tests.dashboard.pages import text
 
 pytestmark = pytest.mark.django_db
 SCENARIO = Path(__file__).resolve().parents[2] / "docs" / "scenarios" / "one-entry-breach.json"
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """A schedule row's baskets have one bound and one message on every surface (the page's
 form, the admin, the API), and a row is deleted from the schedule page after a question."""
 
-import re
 
 import pytest
 from django.test import Client
@@ -10,20 +9,11 @@ from django.urls import reverse
 from hedging.models import AuditEvent
 from schedules.models import StrategySchedule
 from tests.factories import BrokerAccountFactory, StrategyScheduleFactory
+from tests.dashboard.pages import text
 
 pytestmark = pytest.mark.django_db
 MESSAGE = "Baskets must be 1 to 100 (or blank for the session&#x27;s number)."
 OUT_OF_RANGE = ["-2", "0", "101", "100000", "9223372036854775808"]
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 def row_form(account, baskets) -> dict:

@@ -11,18 +11,9 @@ from hedging.messages import format_inr, format_lakh
 from hedging.models import Alert, Control, HedgeTransaction
 from tests.api.fixtures import make_entry, make_tx
 from tests.fixtures.simbroker import SIM_DAY
+from tests.dashboard.pages import text
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 def test_the_panel_shows_live_figures_when_asked_to_read_the_broker(staff_client, trading_day, simbroker):
