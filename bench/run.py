@@ -254,6 +254,12 @@ def bench_fanout(sessions: int, pool: str, concurrency: int, buyers_every: int,
         here = os.times()
         sim_cpu = here.user + here.system - cpu[1].user - cpu[1].system
         postgres_cpu, idle = postgres_cpu_since(cpu[2]), idle_seconds() - cpu[3]
+        # The buys' fills are settled by the buy task after the tick: let them end before
+        # counting them (and before the next minute's fresh day deletes their sessions).
+        settling = HedgeTransaction.objects.filter(session__in=ids, status__in=["pending", "placed"])
+        settle_by = time.monotonic() + 30
+        while settling.exists() and time.monotonic() < settle_by:
+            time.sleep(0.2)
         filled = HedgeTransaction.objects.filter(session__in=ids, status="filled").count()
         orders = sum(1 for sim in sims.values() for o in sim.order_log if o.strategy.startswith("autohedge"))
         return Minute(elapsed, filled, orders, brokers.chain_reads, worker_cpu, sim_cpu, postgres_cpu, idle, brokers.refused)
