@@ -14,9 +14,9 @@ from brokers.openalgo import (
     OrderPendingApproval,
     RateLimited,
     ValidationRejected,
+    openalgo_limiter,
 )
 from brokers.openalgo_types import MarginLeg, Placement
-from brokers.ratelimit import RateLimiter
 from brokers.simbroker import SimulatedTimeout, build_demo_simbroker
 from hedging.core.clock import MARKET_OPEN, SteppedClock, at
 
@@ -212,6 +212,6 @@ def test_own_rate_limit_keeps_under_the_simulators_limiter():
         burst(OpenAlgoClient("http://sim", sim.api_key, transport=transport, rate_limit=False), "raw")
     assert len(sim.order_log) == 10
     sim.reset()
-    guarded = RateLimiter("http://sim", {"placeorder": 10}, 50)
+    guarded = openalgo_limiter("http://sim-guarded")  # the product's limits, in this process
     burst(OpenAlgoClient("http://sim", sim.api_key, transport=transport, rate_limit=guarded), "guarded")
     assert len(sim.order_log) == 11
