@@ -262,6 +262,9 @@ AUTOHEDGE_TICK_BROKER_SECONDS = float(os.environ.get("AUTOHEDGE_TICK_BROKER_SECO
 # Sessions per lookahead task of the minute's fan-out (one task each would cost more in
 # queueing than in ticking).
 AUTOHEDGE_TICK_BATCH = int(os.environ.get("AUTOHEDGE_TICK_BATCH", "20"))
+# A batch's locked ticks at once, each on a database connection of its own (a worker
+# process holds this many more; PostgreSQL allows 100 by default).
+AUTOHEDGE_TICK_THREADS = int(os.environ.get("AUTOHEDGE_TICK_THREADS", "8"))
 TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
 TELEGRAM_CHAT_IDS = env_list("TELEGRAM_CHAT_IDS")
 TELEGRAM_BASE_URL = os.environ.get("TELEGRAM_BASE_URL", "https://api.telegram.org/bot")

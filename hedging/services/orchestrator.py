@@ -42,8 +42,9 @@ from hedging.ports import Ports
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# A batch's locked ticks run at once: each waits on its broker (tens to hundreds of ms an answer).
-locked_ticks = ThreadPoolExecutor(max_workers=settings.AUTOHEDGE_TICK_BATCH, thread_name_prefix="locked-ticks")
+# A batch's locked ticks run at once: each waits on its broker (tens to hundreds of ms an
+# answer). Each thread keeps a database connection: AUTOHEDGE_TICK_THREADS bounds them.
+locked_ticks = ThreadPoolExecutor(max_workers=settings.AUTOHEDGE_TICK_THREADS, thread_name_prefix="locked-ticks")
 
 
 @dataclass(frozen=True)
