@@ -148,10 +148,9 @@ def execute(
         return tx
     legs = latest_orders(tx)
     send(tx, [order for order in legs if order.status in UNSENT], ports, tick_started)  # every leg before any fill is awaited
-    still_open = [order for order in legs if order.status in (OS.OPEN, OS.PARTIAL)]
-    if still_open and not wait_for_fills:
+    look_once([order for order in legs if order.status in (OS.OPEN, OS.PARTIAL)], ports)  # all at once, no wait
+    if not wait_for_fills and any(order.status in (OS.OPEN, OS.PARTIAL) for order in legs):
         return tx
-    look_once(still_open, ports)  # all legs' statuses at once, before each is awaited in turn
     for order in legs:
         run_leg(tx, order, ports)
     return finish(tx, ports)
@@ -189,18 +188,16 @@ UNSENT = (OS.NEW, OS.SENT, OS.LOST)  # as far as this worker knows
 
 
 def send(tx: HedgeTransaction, orders: list[HedgeOrder], ports: Ports, tick_started: float | None) -> None:
-    """Each order claimed (committed before it leaves), then all placed at once: both legs
-    of a hedge wait for one broker round trip, not two. The rows are written here, in
-    the caller's thread (and transaction)."""
-    due = [order for order in orders if claim(order, ports)]
-    if not due:
-        return
-    latency = None if tick_started is None or tx.latency_ms is not None else (time.time() - tick_started) * 1000
-    answers = on_the_wire([partial(request, tx, order, ports) for order in due])
-    if latency is not None:  # recorded after the orders left, to keep the write off their path
-        tx.latency_ms = latency
-        update(tx, ["latency_ms"], where="latency_ms IS NULL")
-    for order, answer in zip(due, answers, strict=True):
+    """Each order claimed (committed before it leaves), placed and its answer written, one
+    after another: a worker that dies holding one leg's placement leaves the next unsent."""
+    for order in orders:
+        if not claim(order, ports):
+            continue
+        latency = None if tick_started is None or tx.latency_ms is not None else (time.time() - tick_started) * 1000
+        answer = request(tx, order, ports)
+        if latency is not None:  # recorded after the order left, to keep the write off its path
+            tx.latency_ms = latency
+            update(tx, ["latency_ms"], where="latency_ms IS NULL")
         placed(tx, order, answer, ports)
 
 

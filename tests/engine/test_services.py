@@ -147,8 +147,7 @@ def test_an_unfilled_leg_is_cancelled_and_placed_again_at_the_new_price(world):
 
 
 def test_a_tick_leaves_fills_still_to_come_to_the_buy_task(world, monkeypatch):
-    """The minute's batch goes on to its next session: it never waits out this one's fills,
-    nor its order statuses (the buy task looks, half a second later)."""
+    """The minute's batch goes on to its next session: it never waits out this one's fills."""
     world.sim.faults.inject("placeorder", "no_fill")
     slept, queued = [], []
     world.ports.sleep = slept.append
@@ -159,7 +158,7 @@ def test_a_tick_leaves_fills_still_to_come_to_the_buy_task(world, monkeypatch):
 
     (tx,) = world.transactions()
     assert tx.status == "pending" and not slept
-    assert sorted(tx.orders.values_list("leg", "status")) == [("CE", "open"), ("PE", "open")]  # placed, not looked at
+    assert sorted(tx.orders.values_list("leg", "status")) == [("CE", "open"), ("PE", "complete")]
     assert queued == [((tx.pk,), world.ports.poll_interval)]
     # The buy task waits for the fill, then re-prices the open leg, as the tick would have.
     assert executor.execute(tx.pk, world.ports).status == "filled"
