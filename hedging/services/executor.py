@@ -17,13 +17,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import TypeVar
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
@@ -38,12 +36,10 @@ from hedging.models import ActiveHedge, DailySession, HedgeOrder, HedgeTransacti
 from hedging.ports import Ports
 from hedging.rows import fetch, update
 from hedging.services.alerts import alert
+from hedging.services.monitor import broker_reads
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# A hedge's legs and their status looks go out together (a few a transaction; the
-# batch's ticks each have their own transaction in flight).
-broker_calls = ThreadPoolExecutor(max_workers=2 * settings.AUTOHEDGE_TICK_BATCH + 4, thread_name_prefix="broker-orders")
 
 TX = HedgeTransaction.Status
 OS = HedgeOrder.Status
@@ -229,12 +225,12 @@ def on_the_wire(calls: list[Callable[[], T]]) -> list[T]:
     """The broker calls at once (one inline)."""
     if len(calls) == 1:
         return [calls[0]()]
-    return [call.result() for call in [broker_calls.submit(call) for call in calls]]
+    return [call.result() for call in [broker_reads.submit(call) for call in calls]]
 
 
 def request(tx: HedgeTransaction, order: HedgeOrder, ports: Ports) -> PlacementOutcome | OpenAlgoError:
-    """The placement's broker call alone (no row written: it may run on another thread);
-    a refusal is returned, not raised."""
+    """The placement's broker call alone, with its rate-limit retries; a refusal is
+    returned, not raised (`placed` writes the row)."""
     for rate_limited in range(3):
         try:
             return ports.broker.place_order_or_find(
