@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.errors import StorageError
-from limits.storage import storage_from_string
+from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 
@@ -39,9 +39,8 @@ class RateLimiter:
         self._host = host
         self._items = {endpoint: RateLimitItemPerSecond(count) for endpoint, count in limits.items()}
         self._default = RateLimitItemPerSecond(default)
-        options = STORE_TIMEOUTS if storage.startswith("redis") else {}
-        self._shared = MovingWindowRateLimiter(storage_from_string(storage, **options))
-        self._local = MovingWindowRateLimiter(storage_from_string("memory://"))
+        self._shared = MovingWindowRateLimiter(store(storage))
+        self._local = MovingWindowRateLimiter(store("memory://"))
         self._shared_down_until = 0.0
         self._sleep = sleep
 
@@ -70,7 +69,19 @@ class RateLimiter:
 
 
 _shared: dict[tuple[str, str], RateLimiter] = {}
+_stores: dict[str, Storage] = {}
 _shared_lock = threading.Lock()
+_stores_lock = threading.Lock()
+
+
+def store(storage: str) -> Storage:
+    """One store (for Redis, one connection pool) per URL in this process, whichever host's
+    limiter counts in it: a pool a host made a connection for each host and thread, and
+    1,000 accounts' limiters spent a quarter of the workers' CPU opening connections."""
+    with _stores_lock:
+        if storage not in _stores:
+            _stores[storage] = storage_from_string(storage, **(STORE_TIMEOUTS if storage.startswith("redis") else {}))
+        return _stores[storage]
 
 
 def shared(host: str, limits: dict[str, int], default: int, storage: str) -> RateLimiter:
