@@ -261,7 +261,7 @@ AUTOHEDGE_LOST_ORDER_WATCH_SECONDS = float(os.environ.get("AUTOHEDGE_LOST_ORDER_
 AUTOHEDGE_TICK_BROKER_SECONDS = float(os.environ.get("AUTOHEDGE_TICK_BROKER_SECONDS", "45"))
 # Sessions per lookahead task of the minute's fan-out (one task each would cost more in
 # queueing than in ticking).
-AUTOHEDGE_TICK_BATCH = int(os.environ.get("AUTOHEDGE_TICK_BATCH", "20"))
+AUTOHEDGE_TICK_BATCH = int(os.environ.get("AUTOHEDGE_TICK_BATCH", "50"))
 # A batch's locked ticks at once, each on a database connection of its own (a worker
 # process holds this many more; PostgreSQL allows 100 by default).
 AUTOHEDGE_TICK_THREADS = int(os.environ.get("AUTOHEDGE_TICK_THREADS", "8"))
