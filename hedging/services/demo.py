@@ -109,7 +109,8 @@ def start(today: date, speed: float, seed: int, chat_id: str) -> Running:
 
 def real_minutes(speed: float) -> float:
     """How long the demo's day, 09:15 to 15:30, lasts at `speed`."""
-    return (datetime.combine(date.min, MARKET_CLOSE) - datetime.combine(date.min, MARKET_OPEN)).total_seconds() / 60 / speed
+    any_day = date.min
+    return (at(any_day, MARKET_CLOSE) - at(any_day, MARKET_OPEN)).total_seconds() / 60 / speed
 
 
 def trading_day(today: date) -> date:
@@ -152,7 +153,12 @@ def morning_forecast(day: DemoDay, now: datetime) -> None:
     """What beat's 09:05 task does, for the demo's sessions: each day forecast, stored
     (the dashboard's "Today's plan") and sent on Telegram."""
     for session in day.sessions:
-        log.info("demo morning forecast: %s", forecast.forecast_session(session.pk, now, deliver_alert=deliver_quietly))
+        try:
+            outcome = forecast.forecast_session(session.pk, now, deliver_alert=deliver_quietly)
+        except Exception:  # the demo goes on without a plan; the log says what broke
+            log.exception("demo morning forecast of session %s failed", session.pk)
+        else:
+            log.info("demo morning forecast of session %s: %s", session.pk, outcome)
 
 
 def run_ticker(day: DemoDay, clock: AcceleratedClock, stop: threading.Event) -> None:
