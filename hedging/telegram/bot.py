@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
@@ -104,13 +105,17 @@ def run_bot(token: str, chat_ids: Sequence[str], handler: BotHandler, *, base_ur
 
 class Polling:
     """`app` long-polling from a daemon thread with an event loop of its own (the demo
-    runs the bot beside its server), until `stop()`."""
+    runs the bot beside its server), until `stop()`. Made once the bot polls (or its
+    start failed): a stop asked for while it starts would be lost."""
 
-    def __init__(self, app: Application):
+    def __init__(self, app: Application, start_timeout: float = 10):
         self.app = app
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="telegram-bot", daemon=True)
         self._thread.start()
+        deadline = time.monotonic() + start_timeout
+        while not app.running and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)

@@ -48,17 +48,20 @@ def running_bot(sim, handler, chat_ids=(TRADER,)):
     """The bot polling from a thread, as the demo runs it (`Polling`), stopped after."""
     polling = Polling(build_application(sim.token, list(chat_ids), handler, base_url=sim.base_url))
     try:
-        wait_until_polling(polling.app)
+        assert polling.app.running and polling.app.updater.running, "the bot did not start"
         yield polling.app
     finally:
         polling.stop()
 
 
-def wait_until_polling(app) -> None:
-    deadline = time.monotonic() + 10
-    while not (app.running and app.updater.running) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert app.running, "the bot did not start"
+def test_a_bot_stopped_soon_after_it_is_made_stops(telegram_sim):
+    """Its start calls getMe, setMyCommands, deleteWebhook, then polls: a stop asked for
+    during the deleteWebhook (PTB would drop it) comes once the bot polls."""
+    telegram_sim.latency = 0.2
+    polling = Polling(build_application(telegram_sim.token, [TRADER], FakeHandler(), base_url=telegram_sim.base_url))
+    time.sleep(0.5)
+    polling.stop()
+    assert not polling.app.running and not polling.app.updater.running
 
 
 def test_status_is_answered_to_the_trader_and_a_stranger_gets_nothing(telegram_sim, caplog):
