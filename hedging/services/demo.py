@@ -86,15 +86,15 @@ def start(today: date, speed: float, seed: int, chat_id: str) -> Running:
     """This process as the demo: the simulated broker and Bot API on loopback, the demo
     account and session, the morning forecast made on the market held at 09:15, then the
     day's clock started, the ticker ticking each simulated minute and the command bot
-    polling. Orders go to the simulated broker (the only account is the demo's); the
-    dashboard's tasks run in-process (no Redis needed)."""
+    polling."""
     day = trading_day(today)
     opening = SteppedClock(at(day, MARKET_OPEN))
     sim = build_demo_simbroker(opening, seed=seed, api_key=key_from_environment(DEFAULT_KEY_VARIABLE), strategies=STRATEGIES)
     broker, broker_url = start_server(sim)
     bot_api, bot_url = telegram_sim.start()
     use_telegram_sim(bot_url, bot_api.sim.token, chat_id)
-    settings.AUTOHEDGE_LIVE_TRADING = celery_app.conf.task_always_eager = True
+    settings.AUTOHEDGE_LIVE_TRADING = True  # the only account is the demo's, on the simulated broker
+    celery_app.conf.task_always_eager = True  # no Redis needed: the dashboard's tasks run in-process
     demo_day = set_up(day, broker_url)
     morning_forecast(demo_day, opening.now())
     # The day starts once the plan is stored, whatever the forecast took, so the first
@@ -213,4 +213,3 @@ def start_bot() -> Polling:
         settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_CHAT_IDS, HedgingBotHandler(), base_url=settings.TELEGRAM_BASE_URL
     )
     return Polling(app)
-
