@@ -1,6 +1,7 @@
 import os
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -12,6 +13,7 @@ ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 # TELEGRAM_BOT_TOKEN would send that secret, as `apikey`, to the row's host.
 KEY_PREFIX = "OPENALGO_"
 KEY_VARIABLE = re.compile(rf"^{KEY_PREFIX}[A-Z0-9_]+$")
+DEFAULT_KEY_VARIABLE = "OPENALGO_API_KEY"
 
 
 class Index(models.TextChoices):
@@ -51,6 +53,14 @@ def validate_env_name(value: str) -> None:
         )
 
 
+def key_from_environment(variable: str) -> str:
+    """The variable's value; the default account variable, while unset, the settings'
+    OPENALGO_API_KEY_DEFAULT (development: the simulated broker's key; production: none)."""
+    if variable == DEFAULT_KEY_VARIABLE and variable not in os.environ:
+        return settings.OPENALGO_API_KEY_DEFAULT
+    return os.environ.get(variable, "")
+
+
 class BrokerAccount(models.Model):
     """A trader's OpenAlgo server. The API key lives in the environment; the row only
     names the variable, so the key never reaches the database, a page or a log."""
@@ -60,7 +70,7 @@ class BrokerAccount(models.Model):
     api_key_env = models.CharField(
         "API key variable",
         max_length=100,
-        default="OPENALGO_API_KEY",
+        default=DEFAULT_KEY_VARIABLE,
         validators=[validate_env_name],
         help_text=f"Name of the environment variable that holds the OpenAlgo API key ({KEY_PREFIX}…).",
     )
@@ -90,6 +100,6 @@ class BrokerAccount(models.Model):
     def api_key(self) -> str:
         if not KEY_VARIABLE.match(self.api_key_env):  # never another variable, whatever the row says
             raise ValueError(f"Refused to read {self.api_key_env}: OpenAlgo keys are read only from {KEY_PREFIX}… variables")
-        key = os.environ.get(self.api_key_env, "")
+        key = key_from_environment(self.api_key_env)
         protect_secret(key)  # kept out of logs and error reports from the first read
         return key

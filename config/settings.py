@@ -246,6 +246,10 @@ CELERY_DB_REUSE_MAX = 1 << 62
 
 # Auto-Hedge. Orders reach a broker only when both the account and this switch say live.
 AUTOHEDGE_LIVE_TRADING = env_bool("AUTOHEDGE_LIVE_TRADING", False)
+# The key the default account variable, OPENALGO_API_KEY, stands for while unset: in
+# development the simulated broker's ("demo": bin/demo, manage.py simbroker), so a second
+# shell beside the demo reaches its broker; in production none, and a missing key is refused.
+OPENALGO_API_KEY_DEFAULT = "" if PRODUCTION else "demo"
 OPENALGO_TIMEOUT_CONNECT = float(os.environ.get("OPENALGO_TIMEOUT_CONNECT", "2"))
 OPENALGO_TIMEOUT_READ = float(os.environ.get("OPENALGO_TIMEOUT_READ", "5"))
 # An order claimed by a worker that died leaving no word, and not in the order book, is

@@ -13,7 +13,7 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from hedging.core.clock import IST
-from hedging.messages import format_lakh
+from hedging.messages import counted, format_lakh
 from hedging.services.analytics import Series
 
 THRESHOLD_CLASS = {"entry trigger": "trigger", "target": "target", "exit trigger": "exit"}
@@ -259,7 +259,7 @@ def plan_chart(plan: dict, actual: dict | None = None, width: int = 960, height:
     body += [f'<path class="actual-buy" d="M{x(minutes(b["time"])):.1f},{plot.bottom - 10:.1f} l-6,10 h12 z"/>'
              for b in (actual or {}).get("actual_buys", [])]
     body += cap_strip(plan, x, plot.left, right, plot.bottom + 40)
-    return svg(width, height, f"Plan for {plan['day']}: {len(plan['planned'])} hedge buy(s)", body)
+    return svg(width, height, f"Plan for {plan['day']}: {counted(len(plan['planned']), 'hedge buy')}", body)
 
 
 def minutes(hms: str) -> int:

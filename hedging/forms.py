@@ -64,23 +64,23 @@ class AnalyticsForm(forms.Form):
 
 
 class PlanForm(forms.Form):
-    """A what-if on the day's plan: a blank field keeps the session's value; one
-    `baskets.NAME` field per schedule row of the day. The forecast checks the rest."""
+    """A what-if on the day's plan, its fields filled with today's values (so sending it
+    unchanged forecasts the day as it stands now); a field left blank keeps the session's
+    value. One `baskets.NAME` field per schedule row of the day. The forecast checks the rest."""
 
+    SETTINGS = ("budget", "entry_trigger_pct", "entry_target_pct", "max_hedge_cost_per_day")
     budget = forms.DecimalField(label="Budget ₹", required=False, min_value=1, decimal_places=2)
     entry_trigger_pct = forms.DecimalField(label="Trigger %", required=False, decimal_places=2)
     entry_target_pct = forms.DecimalField(label="Target %", required=False, decimal_places=2)
     max_hedge_cost_per_day = forms.DecimalField(label="Cap ₹", required=False, decimal_places=2)
 
     def __init__(self, session: DailySession, rows, data=None):
-        super().__init__(data)
-        for name in ("budget", "entry_trigger_pct", "entry_target_pct", "max_hedge_cost_per_day"):
-            self.fields[name].widget.attrs["placeholder"] = f"{getattr(session, name):f}".removesuffix(".00")
+        initial: dict[str, Any] = {name: f"{getattr(session, name):f}".removesuffix(".00") for name in self.SETTINGS}
+        super().__init__(data, initial=initial)
         for row in rows:
-            self.fields[f"baskets.{row.name}"] = forms.IntegerField(
-                label=f"{row.name} baskets", required=False, min_value=1,
-                widget=forms.NumberInput(attrs={"placeholder": row.baskets or session.num_baskets}),
-            )
+            name = f"baskets.{row.name}"
+            self.fields[name] = forms.IntegerField(label=f"{row.name} baskets", required=False, min_value=1)
+            self.initial[name] = row.baskets or session.num_baskets
 
     def overrides(self) -> dict:
         """The filled fields, as forecast_for_session takes them."""

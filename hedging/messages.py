@@ -3,7 +3,7 @@ subset, autoescaped: callers pass raw names), each rendered from one small conte
 object. Money is `Decimal` rupees, percentages `Decimal` percent values; both are shown
 by the `money` template filters. Messages of paper and sandbox sessions say so first.
 
-`format_inr`, `format_lakh` and `format_pct` live in `hedging.core.money`; they are
+`counted`, `format_inr`, `format_lakh` and `format_pct` live in `hedging.core.money`; they are
 named here too for the pages, which take their formatting from this module.
 """
 
@@ -18,9 +18,9 @@ from decimal import Decimal
 from django.template.loader import select_template
 from django.utils.html import strip_tags
 
-from hedging.core.money import format_inr, format_lakh, format_pct
+from hedging.core.money import counted, format_inr, format_lakh, format_pct
 
-__all__ = ["format_inr", "format_lakh", "format_pct", "render", "plain"]
+__all__ = ["counted", "format_inr", "format_lakh", "format_pct", "render", "plain"]
 
 ICONS = {"info": "ℹ️", "warning": "⚠️", "critical": "🚨"}
 

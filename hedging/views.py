@@ -28,7 +28,7 @@ from hedging.core.decide import ActionRefused, NoStrikeRefused, chosen_strikes
 from hedging.forms import (
     AnalyticsForm, ManualForm, PlanForm, ScheduleRowForm, SessionCreateForm, ToggleForm, errors_in_words,
 )
-from hedging.messages import format_inr, format_lakh
+from hedging.messages import counted, format_inr, format_lakh
 from hedging.models import DailySession, HedgeTransaction
 from hedging.services import analytics, audit, forecast, orchestrator, runtime, scheduler, sessions, status, tokens
 from schedules.models import WEEKDAYS, StrategySchedule
@@ -196,7 +196,7 @@ def manual(request):
         messages.error(request, f"Broker: {failure}")
     else:
         audit.ordered(audit.by(request), tx, strikes)
-        messages.success(request, f"Manual {tx.action.lower()} of {tx.hedge_baskets} hedge basket(s): {tx.get_status_display().lower()}.")
+        messages.success(request, f"Manual {tx.action.lower()} of {counted(tx.hedge_baskets, 'hedge basket')}: {tx.get_status_display().lower()}.")
     return redirect("dashboard")
 
 

@@ -14,7 +14,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import TypedDict
 
 from hedging.core.margin import ConstantsMargin, one_decimal, utilisation_pct
-from hedging.core.money import format_inr
+from hedging.core.money import counted, format_inr
 from hedging.core.settings import HedgeSettings
 from hedging.core.strikes import (
     TICK, Benefit, Candidate, HedgePick, LegChoice, NoEligibleStrike, OptionQuote, choose_hedge, choose_leg, exclusion,
@@ -210,12 +210,12 @@ def outlook(state: TickState, settings: HedgeSettings, model: ConstantsMargin) -
     if need:
         reason = (
             f"{entry_label(need.entries)}: projected {one_decimal(pct(state, need.projected))}% "
-            f"> {one_decimal(settings.entry_trigger_pct)}%: buy {need.hedge_baskets} hedge basket(s)"
+            f"> {one_decimal(settings.entry_trigger_pct)}%: buy {counted(need.hedge_baskets, 'hedge basket')}"
         )
         return Outlook(BUY, reason if need.reaches_target else f"{reason}; the target is out of reach", need)
     sellable = sellable_hedges(state, settings, model)
     if sellable:
-        return Outlook(EXIT, f"utilisation under {one_decimal(settings.exit_trigger_pct)}%: {sellable} hedge basket(s) can be sold")
+        return Outlook(EXIT, f"utilisation under {one_decimal(settings.exit_trigger_pct)}%: {counted(sellable, 'hedge basket')} can be sold")
     return Outlook(None, f"no entry in the next {settings.lookahead_minutes} min needs a hedge")
 
 
@@ -270,14 +270,14 @@ def buy_decision(
     if not need.reaches_target:
         after_all = pct(state, projected(state, model, need.baskets, wanted))
         text = (
-            f"{reason}; even {wanted} hedge basket(s) leave {one_decimal(after_all)}% "
+            f"{reason}; even {counted(wanted, 'hedge basket')} leave {one_decimal(after_all)}% "
             f"> target {one_decimal(settings.entry_target_pct)}%: the entry will breach the budget"
         )
         alerts.append(Alert("breach_unavoidable", "critical", text, f"breach:{key}"))
     if h < wanted:
         text = (
             f"{reason}; the daily cap {format_inr(settings.max_hedge_cost_per_day)} (spent {format_inr(state.spent_today)}) "
-            f"allows {h} of {wanted} hedge basket(s) at {format_inr(cost)} each: shortfall {wanted - h}"
+            f"allows {h} of {counted(wanted, 'hedge basket')} at {format_inr(cost)} each: shortfall {wanted - h}"
         )
         alerts.append(Alert("cap_reached", "critical", text, f"cap:{key}"))
     if not h:
@@ -419,7 +419,7 @@ def exit_decision(state: TickState, settings: HedgeSettings, model: ConstantsMar
     return Decision(
         EXIT,
         f"utilisation {one_decimal(before)}% < {one_decimal(settings.exit_trigger_pct)}%: "
-        f"{h - kept} hedge basket(s) not needed for the rest of the day ({min(spare, h - kept)} spare)"
+        f"{counted(h - kept, 'hedge basket')} not needed for the rest of the day ({min(spare, h - kept)} spare)"
         f"{left_to_expire(state, settings, x, legs)}",
         hedge_baskets=h - kept,
         util_before_pct=before,
@@ -546,13 +546,13 @@ def manual_decision(
         if affordable(hedge_baskets, cost, state.spent_today, settings.max_hedge_cost_per_day) < hedge_baskets:
             raise ActionRefused(
                 "hedge_baskets",
-                f"{hedge_baskets} hedge basket(s) at {format_inr(cost)} each would pass the daily cap "
+                f"{counted(hedge_baskets, 'hedge basket')} at {format_inr(cost)} each would pass the daily cap "
                 f"{format_inr(settings.max_hedge_cost_per_day)} (spent {format_inr(state.spent_today)})",
             )
         legs, expected, after = buy_legs(pick, hedge_baskets * state.basket_quantity, settings), cost * hedge_baskets, h + hedge_baskets
     elif action == EXIT:
         if hedge_baskets > h:
-            raise ActionRefused("hedge_baskets", f"only {h} hedge basket(s) held")
+            raise ActionRefused("hedge_baskets", f"only {counted(h, 'hedge basket')} held")
         legs = exit_legs(state, settings, hedge_baskets)
         if not legs:
             raise ActionRefused("non_field_errors", f"every leg is under the minimum exit premium {format_inr(settings.min_exit_premium)}")

@@ -1,5 +1,5 @@
 """Rupees as the trader reads them, in Indian grouping (₹13,00,000 · ₹1,830.50 · ₹4.33L),
-and percentages (84.1%).
+percentages (84.1%) and counts (1 hedge basket · 2 hedge baskets).
 
 Pure Python, so the decision core can word its reasons with it; the pages and the
 Telegram templates use the same functions (`hedging.templatetags.money`).
@@ -53,3 +53,8 @@ def trim(value: Decimal) -> str:
 def format_pct(value: Decimal, places: int = 1) -> str:
     """A utilisation or trigger: 84.1% · 95% (trailing zeros dropped)."""
     return f"{trim(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))}%"
+
+
+def counted(count: int, noun: str) -> str:
+    """'1 hedge basket' · '2 hedge baskets' · '0 hedge baskets' (nouns plural with an s)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

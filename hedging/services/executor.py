@@ -31,7 +31,7 @@ from brokers.openalgo_types import Order, Placement, PlacementOutcome
 from hedging.core.clock import IST
 from hedging.core.decide import BUY, Decision, sell_limit
 from hedging.core.strikes import limit_price
-from hedging.messages import format_inr, format_pct
+from hedging.messages import counted, format_inr, format_pct
 from hedging.models import ActiveHedge, DailySession, HedgeOrder, HedgeTransaction
 from hedging.ports import Ports
 from hedging.rows import fetch, update
@@ -502,11 +502,11 @@ def announce(tx: HedgeTransaction, orders: list[HedgeOrder], ports: Ports, now: 
     after = f"utilisation {when} {format_pct(tx.util_after_pct)}" if tx.util_after_pct is not None else ""
     if tx.status in (TX.FILLED, TX.PAPER):
         kind, level = f"hedge_{verb}", "info"
-        text = f"{tx.hedge_baskets} hedge basket(s) {verb}, {money} ({legs}); {after}. Why: {tx.reason}"
+        text = f"{counted(tx.hedge_baskets, 'hedge basket')} {verb}, {money} ({legs}); {after}. Why: {tx.reason}"
     else:
         kind, level = "order_failed", "critical"
         text = (
-            f"Hedge {tx.action.lower()} of {tx.hedge_baskets} basket(s) {tx.get_status_display().lower()}: "
+            f"Hedge {tx.action.lower()} of {counted(tx.hedge_baskets, 'hedge basket')} {tx.get_status_display().lower()}: "
             f"{tx.error or 'no fill'}. Filled: {legs or 'nothing'}, {money}. Why it was wanted: {tx.reason}"
         )
     alert(tx.session, kind, level, text, now, ports.deliver_alert, dedupe_key=f"tx:{tx.pk}")  # Telegram shows the transaction

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
@@ -92,10 +94,38 @@ def build_application(
     return app
 
 
+POLL_TIMEOUT = timedelta(seconds=30)
+
+
 def run_bot(token: str, chat_ids: Sequence[str], handler: BotHandler, *, base_url: str = DEFAULT_BASE_URL) -> None:
     """Long-poll until interrupted (Ctrl-C or SIGTERM)."""
     app = build_application(token, chat_ids, handler, base_url=base_url)
-    app.run_polling(timeout=timedelta(seconds=30), allowed_updates=[Update.MESSAGE])
+    app.run_polling(timeout=POLL_TIMEOUT, allowed_updates=[Update.MESSAGE])
+
+
+class Polling:
+    """`app` long-polling from a daemon thread with an event loop of its own (the demo
+    runs the bot beside its server), until `stop()`. Made once the bot polls (or its
+    start failed): a stop asked for while it starts would be lost."""
+
+    def __init__(self, app: Application, start_timeout: float = 10):
+        self.app = app
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="telegram-bot", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + start_timeout
+        while not app.running and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        # No signal handlers (only the main thread may set them): stop() ends the polling.
+        self.app.run_polling(timeout=POLL_TIMEOUT, allowed_updates=[Update.MESSAGE], stop_signals=None)
+
+    def stop(self, timeout: float = 10) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self.app.stop_running)
+            self._thread.join(timeout)
 
 
 async def _publish_commands(app: Application) -> None:

@@ -7,7 +7,8 @@ flood control (429 with `retry_after`), a blocked bot (403), a missing chat (400
 an outage (502) and latency. Incoming user messages are queued for `getUpdates`.
 
 Loopback only. `start()` serves it from a background thread; `manage.py simtelegram`
-serves it for the demo, where the `/_sim/...` control paths stand in for the Python API.
+serves it for the demo, where the `/_sim/...` control paths stand in for the Python API
+(`GET /_sim/messages?format=text`: what the chats were sent, as plain text).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ _TAG = re.compile(r"<(/?)([a-z][a-z0-9-]*)(\s[^<>]*)?>", re.IGNORECASE)
 _ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-f]+|[a-z]+);", re.IGNORECASE)
 
 Answer = tuple[int, dict[str, Any]]
+Reply = tuple[int, dict[str, Any] | str]  # a control path may answer plain text
 
 
 class EntityParseError(ValueError):
@@ -350,9 +352,11 @@ class TelegramSim:
 
     # -- control over HTTP (the demo's separate process) -----------------------------
 
-    def control(self, action: str, params: dict[str, Any]) -> Answer:
+    def control(self, action: str, params: dict[str, Any]) -> Reply:
         if action == "messages":
             with self._cond:
+                if params.get("format") == "text":
+                    return 200, transcript(self.messages)
                 return 200, {"messages": [asdict(m) for m in self.messages]}
         if action == "updates":
             return 200, {"update_id": self.push_update(str(params["chat_id"]), str(params["text"]))}
@@ -375,6 +379,13 @@ class TelegramSim:
             self.set_down(bool(params["down"]))
         if "latency" in params:
             self.latency = float(params["latency"])
+
+
+def transcript(messages: list[ReceivedMessage]) -> str:
+    """The messages as a person reads them in Telegram, oldest first: HTML mode's tags
+    dropped (they were parsed when accepted)."""
+    shown = (parse_html(m.text) if (m.parse_mode or "").upper() == "HTML" else m.text for m in messages)
+    return "".join(f"── to chat {m.chat_id} ──\n{text}\n\n" for m, text in zip(messages, shown))
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -404,6 +415,7 @@ class _Handler(BaseHTTPRequestHandler):
         params = {k: v[-1] for k, v in parse_qs(url.query).items()}
         params.update(self._body())
         sim = self.server.sim
+        answer: Reply
         if api := _API_PATH.match(url.path):
             answer = sim.answer(api["token"], api["method"], params)
         elif control := _CONTROL_PATH.match(url.path):
@@ -421,9 +433,11 @@ class _Handler(BaseHTTPRequestHandler):
             return json.loads(raw)
         return {k: v[-1] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
 
-    def _reply(self, status: int, body: dict[str, Any]) -> None:
+    def _reply(self, status: int, body: dict[str, Any] | str) -> None:
         if status == 502:
             payload, content_type = b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"
+        elif isinstance(body, str):
+            payload, content_type = body.encode("utf-8"), "text/plain; charset=utf-8"
         else:
             payload, content_type = json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json"
         self.send_response(status)

@@ -1,8 +1,9 @@
 // Refreshes the status panel in place every few seconds; skipped while a form field has
 // focus. A plan showing a what-if is kept across refreshes; the what-if form and its
 // "back" link load the plan alone (GET, nothing saved) into its section.
-// A button with data-confirm (the manual buy and exit) asks first: no inline handler, which
-// the Content-Security-Policy would block.
+// A button with data-confirm (the manual buy and exit) asks first, data-confirm-many's words
+// when its form's hedge_baskets is not 1: no inline handler, which the
+// Content-Security-Policy would block.
 (function () {
   const box = document.getElementById("status");
   if (!box) return;
@@ -44,9 +45,16 @@
     event.preventDefault();
     loadPlan(form.closest("[data-plan]"), `${form.action}?${new URLSearchParams(new FormData(form))}`);
   });
+  function question(button) {
+    const count = button.form.elements.namedItem("hedge_baskets");
+    if (!count || count.value === "1" || !button.dataset.confirmMany) return button.dataset.confirm;
+    return button.dataset.confirmMany.replace("{n}", count.value);
+  }
+
   box.addEventListener("click", (event) => {
     const asking = event.target.closest("button[data-confirm]");
-    if (asking && !window.confirm(asking.dataset.confirm)) event.preventDefault();
+    // A form the browser will not send (an empty or out-of-range count) asks nothing.
+    if (asking && asking.form.checkValidity() && !window.confirm(question(asking))) event.preventDefault();
   });
   box.addEventListener("click", (event) => {
     const back = event.target.closest("a.plan-reset");

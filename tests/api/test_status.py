@@ -39,7 +39,7 @@ def test_the_next_entry_shows_its_projection_and_the_rule_says_buy(trader_api, t
     assert Decimal(p2["projected_pct"]) > 95
     assert status["decision"]["action"] == "BUY"
     assert status["decision"]["reason"].startswith("P2 at 10:00: projected ")
-    assert status["decision"]["reason"].endswith("> 95.0%: buy 1 hedge basket(s)")
+    assert status["decision"]["reason"].endswith("> 95.0%: buy 1 hedge basket")
     assert status["cap"] == {"max": "50000.00", "spent": "0.00", "left": "50000.00"}
     assert status["cooldown_left"] == 0 and status["last_action"] is None
 

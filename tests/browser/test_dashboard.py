@@ -115,11 +115,16 @@ def test_the_trader_day_in_the_browser(page, live_server, staff, morning, simbro
     assert staff.username in Alert.objects.get(kind="auto_hedge_toggled", session=session).text
     shot(page, "02-auto-off.png")
 
-    # A manual buy asks first (static/js/refresh.js; the policy runs no onclick): declined, nothing is bought.
+    # A manual buy or exit asks first, naming the count (static/js/refresh.js; the policy runs
+    # no onclick): declined, nothing is bought or sold.
     asked, orders = [], HedgeTransaction.objects.count()
-    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    page.click(f"#session-{session.pk} form.manual button[value=BUY]")
-    assert asked == ["Buy hedge basket(s) now?"] and HedgeTransaction.objects.count() == orders
+    manual = f"#session-{session.pk} form.manual"
+    for count, button in (("1", "BUY"), ("2", "BUY"), ("2", "EXIT")):
+        page.fill(f"{manual} input[name=hedge_baskets]", count)
+        page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+        page.click(f"{manual} button[value={button}]")
+    assert asked == ["Buy 1 hedge basket now?", "Buy 2 hedge baskets now?", "Sell 2 hedge baskets now?"]
+    assert HedgeTransaction.objects.count() == orders
 
     page.click("nav >> text=Schedule")
     page.click('tr[data-row="P3"] >> text=Edit')

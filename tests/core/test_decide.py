@@ -86,6 +86,7 @@ def test_unavoidable_breach_buys_all_that_help_and_alerts():
     assert round(decision.util_after_pct, 1) == D("118.5")
     assert [a.kind for a in decision.alerts] == ["breach_unavoidable"]
     assert decision.alerts[0].level == "critical"
+    assert "even 3 hedge baskets leave 118.5% > target 85.0%" in decision.alerts[0].text
 
 
 def test_every_basket_hedged_already_alerts_without_buying():
@@ -117,6 +118,7 @@ def test_cap_partly_left_buys_what_it_allows():
     decision = decide(s, settings, NIFTY_0DTE, chain)
     assert decision.action == BUY and decision.hedge_baskets == 1
     assert [a.kind for a in decision.alerts] == ["cap_reached"]
+    assert "allows 1 of 2 hedge baskets at" in decision.alerts[0].text
     assert decision.expected_cost == one_basket
 
 

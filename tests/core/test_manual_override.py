@@ -99,7 +99,8 @@ def test_chosen_strikes_keep_the_cooldown_and_the_daily_cap():
     strikes = {"CE": D("24150"), "PE": D("23700")}
     with pytest.raises(ActionRefused, match="cooldown: 60s left"):
         buy(market, strikes, now="09:40", last="09:39")
-    with pytest.raises(ActionRefused, match=r"would pass the daily cap ₹50,000 \(spent ₹49,500\)") as capped:
+    capped_words = r"^1 hedge basket at ₹[0-9,.]+ each would pass the daily cap ₹50,000 \(spent ₹49,500\)"
+    with pytest.raises(ActionRefused, match=capped_words) as capped:
         buy(market, strikes, spent=49500)
     assert capped.value.field == "hedge_baskets"
 
@@ -107,3 +108,9 @@ def test_chosen_strikes_keep_the_cooldown_and_the_daily_cap():
 def test_strikes_are_chosen_for_a_buy_only():
     with pytest.raises(ActionRefused, match="strikes are chosen for a buy only"):
         manual_decision(state(h=1), SETTINGS, NIFTY_0DTE, EXIT, 1, chain, "asha", {"CE": D("24150"), "PE": D("23700")})
+
+
+def test_an_exit_of_more_than_held_says_how_many_are():
+    for held, words in ((1, "only 1 hedge basket held"), (2, "only 2 hedge baskets held")):
+        with pytest.raises(ActionRefused, match=f"^{words}$"):
+            manual_decision(state(h=held), SETTINGS, NIFTY_0DTE, EXIT, 3, chain, "asha")

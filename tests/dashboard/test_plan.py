@@ -2,6 +2,7 @@
 and the what-if form, which forecasts again and saves nothing."""
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 
@@ -32,6 +33,35 @@ def test_without_a_stored_forecast_the_panel_says_so(trader_client, trading_day)
     plan = plan_of(text(trader_client.get("/")), trading_day)
     assert "Today's plan" in plan and "No forecast stored for today" in plan and "<svg" not in plan
     assert 'name="baskets.P1"' in plan and 'name="baskets.P2"' in plan and 'name="max_hedge_cost_per_day"' in plan
+
+
+class FormValues(HTMLParser):
+    """The what-if form's inputs as the browser would send them: name → value."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        fields = dict(attrs)
+        if tag == "input" and fields.get("name"):
+            self.values[fields["name"]] = fields.get("value") or ""
+
+
+def test_the_what_if_shows_todays_values_and_sent_unchanged_forecasts_today(trader_client, trading_day):
+    trading_day.max_hedge_cost_per_day = 42000
+    trading_day.save()
+    plan = plan_of(text(trader_client.get("/")), trading_day)
+    sent = FormValues(plan[plan.index('class="what-if'):]).values
+    assert sent == {"budget": "900000", "entry_trigger_pct": "95", "entry_target_pct": "85",
+                    "max_hedge_cost_per_day": "42000", "baskets.P1": "1", "baskets.P2": "1"}
+    assert "placeholder" not in plan
+
+    answer = text(trader_client.get(f"/status/plan/{trading_day.pk}", sent))
+    assert "what-if · not saved" in answer and "1 hedge buy planned" in answer and "cap ₹42,000 covers it" in answer
+    assert 'value="42000"' in answer  # the sent values stay in the form
+    assert not Forecast.objects.exists()
 
 
 def test_the_stored_plan_is_drawn_with_the_day_so_far(trader_client, trading_day, stored):

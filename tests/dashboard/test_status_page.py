@@ -129,7 +129,7 @@ def test_a_manual_buy_from_the_panel(
 
 def test_a_refused_manual_action_says_why(staff_client, trading_day, celery_eager):
     page = text(staff_client.post("/manual", {"session": trading_day.pk, "action": "EXIT", "hedge_baskets": 1}, follow=True))
-    assert "Refused (hedge baskets): only 0 hedge basket(s) held" in page
+    assert "Refused (hedge baskets): only 0 hedge baskets held" in page
     assert not HedgeTransaction.objects.exists()
 
 

@@ -134,5 +134,5 @@ def test_an_exit_whose_legs_are_left_to_expire_says_so_and_counts_only_the_baske
     the rest stay held, to expire, and still hedge (hedges held counts them)."""
     (exit_,) = [a for a in replay(parse_scenario(two_strike_day("12:00"))).result["actions"] if a["action"] == "EXIT"]
     assert exit_["hedge_baskets"] == 1 and [leg["option_type"] for leg in exit_["legs"]] == ["CE"]
-    assert "1 hedge basket(s) not needed" in exit_["reason"]
+    assert "1 hedge basket not needed" in exit_["reason"]
     assert exit_["reason"].endswith("CE ×130 and PE ×195 left to expire (bid under ₹0.50)")

@@ -16,7 +16,7 @@ from tests.outages.conftest import (
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-BOUGHT = "2 hedge basket(s) bought"
+BOUGHT = "2 hedge baskets bought"
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def test_no_page_needs_more_than_the_policy_allows(client, staff, trading_day):
            "schedule": trading_day.account.schedules.first().pk}
     pages = {url: client.get(url) for url in staff_urls(pks)}
     html = {url: page.content.decode() for url, page in pages.items() if page["Content-Type"].startswith("text/html")}
-    assert len(html) > 40 and 'data-confirm="Buy hedge basket(s) now?"' in html["/"]
+    assert len(html) > 40 and 'data-confirm="Buy 1 hedge basket now?"' in html["/"]
     assert {url: blocked(text) for url, text in html.items() if blocked(text)} == {}
 
 

@@ -1,4 +1,5 @@
-"""Production settings: `check --deploy` clean, and no start on unsafe settings."""
+"""Production settings: `check --deploy` clean, no start on unsafe settings, and no
+development default for the OpenAlgo key."""
 
 import os
 import subprocess
@@ -6,6 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.factories import BrokerAccountFactory, DailySessionFactory
+from tests.fixtures.processes import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SAFE = {
@@ -46,3 +50,14 @@ def test_production_refuses_to_start_on_unsafe_settings(unsafe, message):
     done = manage("check", **{**SAFE, **unsafe})
     assert done.returncode != 0
     assert message in done.stderr
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_production_has_no_default_key_and_says_which_is_missing_in_one_line(monkeypatch):
+    """Development gives OPENALGO_API_KEY, unset, the simulated broker's key (tests/demo);
+    production does not: a command needing it names it, no traceback."""
+    monkeypatch.delenv("OPENALGO_API_KEY", raising=False)
+    session = DailySessionFactory(account=BrokerAccountFactory(host="http://127.0.0.1:9"))  # the default variable
+    done = manage("forecast", str(session.pk), DATABASE_URL=database_url(), **SAFE)
+    assert done.returncode == 1
+    assert done.stderr == "CommandError: broker: No OpenAlgo API key: environment variable OPENALGO_API_KEY is empty or unset\n"

@@ -1,16 +1,13 @@
 """The command bot, long-polling the simulated Bot API from a background thread."""
 
-import asyncio
 import logging
-import threading
 import time
 from contextlib import contextmanager
-from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from hedging.telegram.bot import build_application, load_handler
+from hedging.telegram.bot import Polling, build_application, load_handler
 
 TRADER = "42"
 STRANGER = "666"
@@ -48,24 +45,23 @@ class BrokenHandler(FakeHandler):
 
 @contextmanager
 def running_bot(sim, handler, chat_ids=(TRADER,)):
-    app = build_application(sim.token, list(chat_ids), handler, base_url=sim.base_url)
-    loop = asyncio.new_event_loop()
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        app.run_polling(poll_interval=0, timeout=timedelta(seconds=1), stop_signals=None)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not (app.running and app.updater.running) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert app.running, "the bot did not start"
+    """The bot polling from a thread, as the demo runs it (`Polling`), stopped after."""
+    polling = Polling(build_application(sim.token, list(chat_ids), handler, base_url=sim.base_url))
     try:
-        yield app
+        assert polling.app.running and polling.app.updater.running, "the bot did not start"
+        yield polling.app
     finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
+        polling.stop()
+
+
+def test_a_bot_stopped_soon_after_it_is_made_stops(telegram_sim):
+    """Its start calls getMe, setMyCommands, deleteWebhook, then polls: a stop asked for
+    during the deleteWebhook (PTB would drop it) comes once the bot polls."""
+    telegram_sim.latency = 0.2
+    polling = Polling(build_application(telegram_sim.token, [TRADER], FakeHandler(), base_url=telegram_sim.base_url))
+    time.sleep(0.5)
+    polling.stop()
+    assert not polling.app.running and not polling.app.updater.running
 
 
 def test_status_is_answered_to_the_trader_and_a_stranger_gets_nothing(telegram_sim, caplog):

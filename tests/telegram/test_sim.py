@@ -86,5 +86,9 @@ def test_control_paths_for_the_demo(telegram_sim):
     requests.post(f"{root}/_sim/reset", timeout=5)
     assert call(telegram_sim, "getMe").status_code == 200
     call(telegram_sim, "sendMessage", chat_id="42", text="hello")
+    call(telegram_sim, "sendMessage", chat_id="42", text="<b>NIFTY</b> 58% &amp; more", parse_mode="HTML")
     sent = requests.get(f"{root}/_sim/messages", timeout=5).json()["messages"]
-    assert [m["text"] for m in sent] == ["hello"]
+    assert [m["text"] for m in sent] == ["hello", "<b>NIFTY</b> 58% &amp; more"]
+    shown = requests.get(f"{root}/_sim/messages", params={"format": "text"}, timeout=5)
+    assert shown.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert shown.text == "── to chat 42 ──\nhello\n\n── to chat 42 ──\nNIFTY 58% & more\n\n"

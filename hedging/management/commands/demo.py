@@ -1,20 +1,17 @@
 """`python manage.py demo`: the README's run command. Migrates, creates the demo login,
-starts the simulated broker and Bot API, ticks an accelerated trading day through the
-real services, and serves the dashboard."""
+starts the demo's day (hedging.services.demo: the simulated broker and Bot API, the
+morning forecast, the ticker, the command bot), says how to use it, and serves the
+dashboard."""
 
 import os
-import threading
+import shlex
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from hedging.telegram import simulator as telegram_sim
-from config.celery import app as celery_app
-from brokers.simbroker.scenario import build_demo_simbroker
-from brokers.simbroker.server import start_server
+from hedging.core.clock import MARKET_CLOSE, MARKET_OPEN
 from hedging.services import demo
 
 DEMO_USER = "demo"
@@ -37,26 +34,28 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
 
-        os.environ.setdefault("OPENALGO_API_KEY", "demo")
-        clock = demo.demo_clock(demo.trading_day(timezone.localdate()), speed)
-        # Only this process's account exists, and it points at the simulator: orders go there.
-        settings.AUTOHEDGE_CLOCK, settings.AUTOHEDGE_LIVE_TRADING = clock.spec(), True
-        celery_app.conf.task_always_eager = True  # no Redis needed: the dashboard's tasks run in-process
-        _, broker_url = start_server(
-            build_demo_simbroker(clock, seed=seed, api_key=os.environ["OPENALGO_API_KEY"], strategies=demo.STRATEGIES)
-        )
-        bot_api, bot_url = telegram_sim.start()
-        demo.use_telegram_sim(bot_url, bot_api.sim.token, DEMO_CHAT)
-        day = demo.set_up(clock.sim_start.date(), broker_url)
-
-        stop = threading.Event()
-        threading.Thread(target=demo.run_ticker, args=(day, clock, stop), name="demo-ticker", daemon=True).start()
-        self.stdout.write(
-            f"Auto-Hedge demo: http://127.0.0.1:{port}/  login {DEMO_USER} / {password}  (admin at /admin/)\n"
-            f"A trading day from 09:15 at {speed:g}× speed; simulated broker at {broker_url}, "
-            f"simulated Telegram at {bot_url}."
-        )
+        running = demo.start(timezone.localdate(), speed, seed, DEMO_CHAT)
+        self.stdout.write(started(running, port, password))
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
-            stop.set()
+            running.stop()
+
+
+def started(running: demo.Running, port: int, password: str) -> str:
+    """The startup message: where to look, how to talk to the bot, how to forecast again."""
+    session, sim = running.day.sessions[0], running.telegram_url
+    clock = shlex.quote(running.clock.spec())
+    return (
+        f"Auto-Hedge demo: http://127.0.0.1:{port}/  login {DEMO_USER} / {password}  (admin at /admin/)\n"
+        f"A {session.index_name} trading day, {session.date:%a %d %b %Y}, {MARKET_OPEN:%H:%M} to {MARKET_CLOSE:%H:%M} "
+        f"at {running.clock.speed:g}× speed: {demo.real_minutes(running.clock.speed):.1f} minutes. "
+        f"Today's plan, the morning forecast, is on the dashboard.\n"
+        f"Simulated broker at {running.broker_url}; simulated Telegram Bot API at {sim}/bot.\n"
+        f"The Telegram bot answers chat {running.chat_id}: /status /today /summary /pause /resume /help. Send it one:\n"
+        f"  curl -s {sim}/_sim/updates -d chat_id={running.chat_id} -d text=/status\n"
+        f"What Telegram got (its answers, the alerts, the morning forecast):\n"
+        f"  curl -s '{sim}/_sim/messages?format=text'\n"
+        f"Forecast the day again from another shell (on the demo's clock):\n"
+        f"  AUTOHEDGE_CLOCK={clock} .venv/bin/python manage.py forecast {session.pk}\n"
+    )

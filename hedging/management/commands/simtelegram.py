@@ -23,7 +23,7 @@ class Command(BaseCommand):
         shown = "TELEGRAM_BOT_TOKEN" if settings.TELEGRAM_BOT_TOKEN else DEFAULT_TOKEN
         self.stdout.write(
             f"Simulated Telegram Bot API: TELEGRAM_BASE_URL={server.base_url}  token: {shown}\n"
-            f"Messages sent: GET http://127.0.0.1:{port}/_sim/messages · "
+            f"Messages sent: GET http://127.0.0.1:{port}/_sim/messages (?format=text: as text) · "
             f'a user\'s command: POST /_sim/updates {{"chat_id": "...", "text": "/status"}} · '
             f"faults: POST /_sim/faults, /_sim/reset"
         )
