@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.errors import StorageError
-from limits.storage import Storage, storage_from_string
+from limits.storage import StorageTypes, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 
@@ -69,12 +69,12 @@ class RateLimiter:
 
 
 _shared: dict[tuple[str, str], RateLimiter] = {}
-_stores: dict[str, Storage] = {}
+_stores: dict[str, StorageTypes] = {}
 _shared_lock = threading.Lock()
 _stores_lock = threading.Lock()
 
 
-def store(storage: str) -> Storage:
+def store(storage: str) -> StorageTypes:
     """One store (for Redis, one connection pool) per URL in this process, whichever host's
     limiter counts in it: a pool a host made a connection for each host and thread, and
     1,000 accounts' limiters spent a quarter of the workers' CPU opening connections."""
