@@ -26,7 +26,7 @@ STORE_TIMEOUTS = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
 
 
 class RateLimiter:
-    """`limits`: calls a second per endpoint (`default` for any other), for one `host`."""
+    """`limits`: calls a second per endpoint (`default` for any other), for one `host` (or bot)."""
 
     def __init__(
         self,
