@@ -2,8 +2,8 @@
 
 The count lives where `storage` says (the `limits` library's moving window): with
 `redis://…` every process that talks to the same host counts together (the Procfile's
-workers, web and bot share one OpenAlgo's 10 orders and 50 calls a second); with
-`memory://` only this process counts. A store that does not answer leaves the call to
+workers, web and bot share one OpenAlgo's 10 orders and 50 calls a second, and one
+Telegram bot's 30 messages a second); with `memory://` only this process counts. A store that does not answer leaves the call to
 this process's own count: a hedge order is never held up by the limiter's store.
 """
 
@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 
 from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.errors import StorageError
-from limits.storage import StorageTypes, storage_from_string
+from limits.errors import ConfigurationError, StorageError
+from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 
@@ -26,7 +26,7 @@ STORE_TIMEOUTS = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
 
 
 class RateLimiter:
-    """`limits`: calls a second per endpoint (`default` for any other), for one `host`."""
+    """`limits`: calls a second per endpoint (`default` for any other), for one `host` (or bot)."""
 
     def __init__(
         self,
@@ -46,9 +46,14 @@ class RateLimiter:
 
     def acquire(self, endpoint: str) -> None:
         """Returns once the call may go: at once, or after the window has room."""
+        while wait := self.try_acquire(endpoint):
+            self._sleep(wait)
+
+    def try_acquire(self, endpoint: str) -> float:
+        """0.0 if the call may go now (it is counted); else the seconds to wait before asking
+        again (nothing counted). Never sleeps: for an event loop, which must await the wait."""
         item = self._items.get(endpoint, self._default)
-        while not self._hit(item, endpoint):
-            self._sleep(self._wait(item, endpoint))
+        return 0.0 if self._hit(item, endpoint) else self._wait(item, endpoint)
 
     def _hit(self, item: RateLimitItem, endpoint: str) -> bool:
         if time.monotonic() >= self._shared_down_until:
@@ -69,18 +74,21 @@ class RateLimiter:
 
 
 _shared: dict[tuple[str, str], RateLimiter] = {}
-_stores: dict[str, StorageTypes] = {}
+_stores: dict[str, Storage] = {}
 _shared_lock = threading.Lock()
 _stores_lock = threading.Lock()
 
 
-def store(storage: str) -> StorageTypes:
+def store(storage: str) -> Storage:
     """One store (for Redis, one connection pool) per URL in this process, whichever host's
     limiter counts in it: a pool a host made a connection for each host and thread, and
     1,000 accounts' limiters spent a quarter of the workers' CPU opening connections."""
     with _stores_lock:
         if storage not in _stores:
-            _stores[storage] = storage_from_string(storage, **(STORE_TIMEOUTS if storage.startswith("redis") else {}))
+            made = storage_from_string(storage, **(STORE_TIMEOUTS if storage.startswith("redis") else {}))
+            if not isinstance(made, Storage):  # async+…: these limiters count from threads, not a loop
+                raise ConfigurationError("the rate-limit store must not be an async+… one")
+            _stores[storage] = made
         return _stores[storage]
 
 

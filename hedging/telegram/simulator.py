@@ -454,6 +454,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class SimServer(ThreadingHTTPServer):
     daemon_threads = True  # long polls must not hold up shutdown
+    request_queue_size = 64  # a notifier connects once per chat at once (5: 60 chats were reset)
 
     def __init__(self, sim: TelegramSim, host: str, port: int):
         if host not in ("127.0.0.1", "::1", "localhost"):

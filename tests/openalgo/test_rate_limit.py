@@ -40,6 +40,17 @@ def test_the_eleventh_order_in_a_second_waits_for_the_window():
     assert sleeps and 0.8 < time.monotonic() - started < 1.5
 
 
+def test_try_acquire_never_sleeps_and_counts_only_what_it_lets_go():
+    sleeps = Sleeps()
+    orders = limiter(host(), sleep=sleeps)
+    assert [orders.try_acquire("placeorder") for _ in range(10)] == [0.0] * 10
+    waits = [orders.try_acquire("placeorder") for _ in range(3)]
+    assert all(0.8 < wait <= 1.0 for wait in waits) and sleeps == []
+    time.sleep(max(waits))
+    again = [orders.try_acquire("placeorder") for _ in range(11)]
+    assert again[:10] == [0.0] * 10 and again[10] > 0  # the refused asks took no room
+
+
 def test_fifty_quotes_go_at_once_and_endpoints_count_apart():
     sleeps = Sleeps()
     calls = limiter(host(), sleep=sleeps)

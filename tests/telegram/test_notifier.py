@@ -1,55 +1,72 @@
-"""The notifier against the simulated Bot API over real loopback HTTP, on a simulated clock."""
+"""The notifier against the simulated Bot API over real loopback HTTP. Its rate limiter
+counts on real time, so the waits it asks for are waited; flood control's longer ones
+are skipped on the simulator's clock."""
 
+import asyncio
 import logging
 import socket
 import threading
+import time
+import uuid
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
+import redis
 from telegram.error import InvalidToken
 
+from brokers.ratelimit import RateLimiter
 from hedging.telegram.notifier import (
+    BOT,
+    BOT_LIMIT,
+    CHAT_LIMIT,
+    RATE_SLACK,
     LogNotifier,
-    RateLimiter,
     TelegramNotifier,
     describe_error,
     notifier_from_settings,
+    telegram_limiter,
 )
 from hedging.telegram.simulator import parse_html
 from hedging import messages
+from tests.fixtures.processes import CELERY_REDIS_URL
+
+LIMITER_WAIT = 1.0 + RATE_SLACK  # the longest the limiter has the notifier wait
 
 
-class FakeTime:
-    """A clock that moves only when the notifier sleeps."""
+class Sleeps(list):
+    """The notifier's sleep: records each wait asked for, and the tasks (chats) that asked.
+    A limiter's wait is waited; a longer one (flood control's) is waited as long as the
+    limiter's longest, all its window needs, and the rest is added to `clock`."""
 
     def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
+        super().__init__()
+        self.skipped = 0.0
+        self.waiters: set[asyncio.Task] = set()
 
-    def time(self) -> float:
-        return self.now
+    def clock(self) -> float:
+        return time.time() + self.skipped
 
-    async def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.sleeps.append(seconds)
-            self.now += seconds
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+        self.waiters.add(asyncio.current_task())
+        await asyncio.sleep(min(seconds, LIMITER_WAIT))
+        self.skipped += max(seconds - LIMITER_WAIT, 0.0)
 
 
 @pytest.fixture
-def fake_time():
-    return FakeTime()
+def sleeps():
+    return Sleeps()
 
 
-def make_notifier(sim, fake: FakeTime, chat_ids=("42",), **kwargs) -> TelegramNotifier:
-    return TelegramNotifier(
-        sim.token,
-        chat_ids,
-        base_url=sim.base_url,
-        limiter=RateLimiter(clock=fake.time),
-        sleep=fake.sleep,
-        **kwargs,
-    )
+def limiter(storage: str = "memory://", bot: str = "") -> RateLimiter:
+    """A bot's limiter of its own (the shared one would count every test's messages)."""
+    return RateLimiter(bot or f"test-bot-{uuid.uuid4().hex}", {BOT: BOT_LIMIT}, CHAT_LIMIT, storage)
+
+
+def make_notifier(sim, sleeps: Sleeps, chat_ids=("42",), **kwargs) -> TelegramNotifier:
+    kwargs.setdefault("limiter", limiter())
+    return TelegramNotifier(sim.token, chat_ids, base_url=sim.base_url, sleep=sleeps, **kwargs)
 
 
 def free_port() -> int:
@@ -63,7 +80,7 @@ def long_text() -> str:
     return line * (10_000 // len(line) + 1)
 
 
-def test_user_text_is_escaped_and_arrives_intact(telegram_sim, fake_time):
+def test_user_text_is_escaped_and_arrives_intact(telegram_sim, sleeps):
     session = messages.SessionRef("Main", "NIFTY", date(2026, 2, 3), D("1000000"), paper=True)
     text = messages.render(
         "hedge_bought",
@@ -80,26 +97,25 @@ def test_user_text_is_escaped_and_arrives_intact(telegram_sim, fake_time):
             daily_cap=D("50000"),
         ),
     )
-    [result] = make_notifier(telegram_sim, fake_time).send(text)
+    [result] = make_notifier(telegram_sim, sleeps).send(text)
     assert result.ok and len(result.message_ids) == 1
     [received] = telegram_sim.sent_to("42")
     assert received.text == text and received.parse_mode == "HTML"
     assert "<P&1> at 10:30" in parse_html(received.text)
 
 
-def test_long_message_arrives_in_parts_that_each_parse(telegram_sim, fake_time):
+def test_long_message_arrives_in_parts_that_each_parse(telegram_sim, sleeps):
     text = long_text()
-    [result] = make_notifier(telegram_sim, fake_time).send(text)
+    [result] = make_notifier(telegram_sim, sleeps).send(text)
     received = telegram_sim.sent_to("42")
     assert result.ok and len(result.message_ids) == len(received) == 3
     assert all(len(m.text) < 4096 for m in received)
     assert "".join(parse_html(m.text) for m in received) == parse_html(text)
 
 
-def test_per_chat_rate_is_kept_so_telegram_never_refuses(telegram_sim, fake_time):
-    telegram_sim.clock = fake_time.time
+def test_per_chat_rate_is_kept_so_telegram_never_refuses(telegram_sim, sleeps):
     telegram_sim.per_chat_interval = 1.0  # the simulator refuses faster sends with 429
-    notifier = make_notifier(telegram_sim, fake_time, chat_ids=("42", "43"))
+    notifier = make_notifier(telegram_sim, sleeps, chat_ids=("42", "43"))
     for n in range(3):
         assert all(r.ok for r in notifier.send(f"alert {n}"))
     assert {c.status for c in telegram_sim.calls} == {200}
@@ -109,70 +125,104 @@ def test_per_chat_rate_is_kept_so_telegram_never_refuses(telegram_sim, fake_time
         assert all(later - earlier >= 1.0 for earlier, later in zip(times, times[1:]))
 
 
-def test_rate_limiter_spaces_one_chat_by_a_second_and_all_chats_30_a_second():
-    now = [0.0]
-    limiter = RateLimiter(clock=lambda: now[0])
-    assert limiter.reserve("a") == 0
-    assert limiter.reserve("a") == pytest.approx(1.0)
-    slots = [limiter.reserve(f"chat{i}") for i in range(60)]
-    assert sorted(slots) == slots
-    assert all(b - a >= 1 / 30 - 1e-9 for a, b in zip(slots, slots[1:]))
+def test_a_second_message_to_a_chat_within_the_second_waits(telegram_sim, sleeps):
+    notifier = make_notifier(telegram_sim, sleeps, chat_ids=("42", "43"))
+    assert notifier.send("one")[0].ok and sleeps == []
+    assert all(r.ok for r in notifier.send("two"))
+    assert len(sleeps.waiters) == 2 and 0.8 < sleeps[0] <= LIMITER_WAIT
+    first, second = telegram_sim.sent_to("42")
+    assert second.time - first.time >= 1.0
 
 
-def test_rate_limiter_is_thread_safe():
-    limiter = RateLimiter(clock=lambda: 0.0)
-    slots: list[float] = []
-    lock = threading.Lock()
-
-    def book(worker: int) -> None:
-        mine = [limiter.reserve(f"w{worker}-{i}") for i in range(50)]
-        with lock:
-            slots.extend(mine)
-
-    threads = [threading.Thread(target=book, args=(w,)) for w in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    slots.sort()
-    assert len(slots) == 400
-    assert all(b - a >= 1 / 30 - 1e-9 for a, b in zip(slots, slots[1:]))
+def test_many_chats_are_paced_at_the_bots_30_a_second(telegram_sim, sleeps):
+    chats = [str(1000 + n) for n in range(60)]
+    started = time.monotonic()
+    results = make_notifier(telegram_sim, sleeps, chat_ids=chats).send("alert")
+    assert all(r.ok for r in results) and len(telegram_sim.messages) == 60
+    assert len(sleeps.waiters) == 30  # the first 30 go at once, the rest wait for the window
+    assert time.monotonic() - started >= 1.0 and all(0 < wait <= LIMITER_WAIT for wait in sleeps)
 
 
-def test_retry_after_is_waited_out_before_the_retry(telegram_sim, fake_time):
-    telegram_sim.clock = fake_time.time
+def test_the_bots_30_a_second_hold_across_threads():
+    shared, granted = limiter(), []
+    start = threading.Barrier(8)
+
+    def ask() -> None:
+        start.wait()
+        waits = [shared.try_acquire(BOT) for _ in range(50)]
+        granted.extend(wait for wait in waits if wait == 0)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(granted) == 30
+
+
+def test_two_processes_pace_one_chat_together_through_redis(telegram_sim):
+    """Two notifiers of one bot, each with a limiter of its own on one Redis, stand for two
+    processes (a worker and the bot): the second's message to the chat the first has just
+    written to waits for the chat's second; another chat's goes at once."""
+    bot = f"test-bot-{uuid.uuid4().hex}"
+    worker, other = Sleeps(), Sleeps()
+    assert make_notifier(telegram_sim, worker, limiter=limiter(CELERY_REDIS_URL, bot)).send("one")[0].ok
+    assert worker == []
+    second = make_notifier(telegram_sim, other, chat_ids=("42", "43"), limiter=limiter(CELERY_REDIS_URL, bot))
+    assert all(r.ok for r in second.send("two"))
+    assert len(other.waiters) == 1 and 0.8 < other[0] <= LIMITER_WAIT
+    first, later = telegram_sim.sent_to("42")
+    assert later.time - first.time >= 1.0
+
+
+def test_a_bot_counts_in_the_settings_store_under_a_digest_of_its_token(telegram_sim, settings):
+    settings.TELEGRAM_BOT_TOKEN = telegram_sim.token
+    settings.TELEGRAM_CHAT_IDS = [uuid.uuid4().hex]  # a chat no other test wrote to
+    settings.TELEGRAM_BASE_URL = telegram_sim.base_url
+    settings.AUTOHEDGE_RATE_LIMIT_STORAGE = CELERY_REDIS_URL
+    notifier = notifier_from_settings()
+    assert notifier._limiter is telegram_limiter(telegram_sim.token, CELERY_REDIS_URL)
+    assert notifier.send("hello")[0].ok
+    keys = [key.decode() for key in redis.Redis.from_url(CELERY_REDIS_URL).keys("*telegram-*")]
+    assert any(settings.TELEGRAM_CHAT_IDS[0] in key for key in keys)
+    secret = telegram_sim.token.split(":")[1]
+    assert not any(secret in key for key in keys)
+
+
+def test_retry_after_is_waited_out_before_the_retry(telegram_sim, sleeps):
+    telegram_sim.clock = sleeps.clock
     telegram_sim.flood(retry_after=3)
-    [result] = make_notifier(telegram_sim, fake_time).send("alert")
+    [result] = make_notifier(telegram_sim, sleeps).send("alert")
     assert result.ok
     refused, accepted = telegram_sim.calls_to("sendMessage")
     assert (refused.status, accepted.status) == (429, 200)
     assert accepted.time - refused.time >= 3
-    assert 3.0 in fake_time.sleeps
+    assert 3.0 in sleeps
 
 
-def test_retry_after_is_retried_a_bounded_number_of_times(telegram_sim, fake_time):
+def test_retry_after_is_retried_a_bounded_number_of_times(telegram_sim, sleeps):
     telegram_sim.flood(retry_after=3, times=10)
-    [result] = make_notifier(telegram_sim, fake_time, max_retries=2).send("alert")
+    [result] = make_notifier(telegram_sim, sleeps, max_retries=2).send("alert")
     assert not result.ok and not result.permanent
     assert "retry after 3" in result.error
     assert len(telegram_sim.calls_to("sendMessage")) == 3
 
 
-def test_a_long_retry_after_is_not_waited_in_a_task(telegram_sim, fake_time):
+def test_a_long_retry_after_is_not_waited_in_a_task(telegram_sim, sleeps):
     telegram_sim.flood(retry_after=600)
-    [result] = make_notifier(telegram_sim, fake_time, max_retry_after=30).send("alert")
+    [result] = make_notifier(telegram_sim, sleeps, max_retry_after=30).send("alert")
     assert not result.ok and not result.permanent
     assert len(telegram_sim.calls_to("sendMessage")) == 1
-    assert 600 not in fake_time.sleeps
+    assert 600 not in sleeps
 
 
 @pytest.mark.parametrize(
     "fault, error",
     [("block", "Forbidden: bot was blocked by the user"), ("lose_chat", "BadRequest: Chat not found")],
 )
-def test_permanent_error_is_recorded_and_not_retried(telegram_sim, fake_time, fault, error):
+def test_permanent_error_is_recorded_and_not_retried(telegram_sim, sleeps, fault, error):
     getattr(telegram_sim, fault)("42")
-    results = make_notifier(telegram_sim, fake_time, chat_ids=("42", "43")).send(long_text())
+    results = make_notifier(telegram_sim, sleeps, chat_ids=("42", "43")).send(long_text())
     by_chat = {r.chat_id: r for r in results}
     assert not by_chat["42"].ok and by_chat["42"].permanent
     assert error in by_chat["42"].error
@@ -180,30 +230,30 @@ def test_permanent_error_is_recorded_and_not_retried(telegram_sim, fake_time, fa
     assert by_chat["43"].ok and len(telegram_sim.sent_to("43")) == 3
 
 
-def test_telegram_down_is_a_retryable_failure(telegram_sim, fake_time):
+def test_telegram_down_is_a_retryable_failure(telegram_sim, sleeps):
     telegram_sim.set_down()
-    [result] = make_notifier(telegram_sim, fake_time).send("alert")
+    [result] = make_notifier(telegram_sim, sleeps).send("alert")
     assert not result.ok and not result.permanent
     assert "Bad Gateway" in result.error
     assert len(telegram_sim.calls) == 1
 
 
-def test_connection_refused_is_a_retryable_failure(fake_time):
+def test_connection_refused_is_a_retryable_failure(sleeps):
     notifier = TelegramNotifier(
         "1:token",
         ["42"],
         base_url=f"http://127.0.0.1:{free_port()}/bot",
-        limiter=RateLimiter(clock=fake_time.time),
-        sleep=fake_time.sleep,
+        limiter=limiter(),
+        sleep=sleeps,
     )
     [result] = notifier.send("alert")
     assert not result.ok and not result.permanent
     assert result.error.startswith("NetworkError")
 
 
-def test_timeout_is_a_retryable_failure(telegram_sim, fake_time):
+def test_timeout_is_a_retryable_failure(telegram_sim, sleeps):
     telegram_sim.latency = 0.5
-    [result] = make_notifier(telegram_sim, fake_time, timeout=0.1).send("alert")
+    [result] = make_notifier(telegram_sim, sleeps, timeout=0.1).send("alert")
     assert not result.ok and not result.permanent
     assert result.error.startswith("TimedOut")
 
@@ -239,16 +289,16 @@ def test_settings_with_a_token_send_through_telegram(telegram_sim, settings):
     assert telegram_sim.sent_to("42")[0].text == "hello"
 
 
-def test_the_token_never_reaches_logs_errors_or_reprs(telegram_sim, fake_time, caplog):
+def test_the_token_never_reaches_logs_errors_or_reprs(telegram_sim, sleeps, caplog):
     caplog.set_level(logging.DEBUG)
     wrong_token = "987654:WRONG-secret-token"
-    good = make_notifier(telegram_sim, fake_time, chat_ids=("42", "43"))
+    good = make_notifier(telegram_sim, sleeps, chat_ids=("42", "43"))
     wrong = TelegramNotifier(  # as if the settings held a revoked token
         wrong_token,
         ["42"],
         base_url=telegram_sim.base_url,
-        limiter=RateLimiter(clock=fake_time.time),
-        sleep=fake_time.sleep,
+        limiter=limiter(),
+        sleep=sleeps,
     )
     telegram_sim.block("43")
     results = good.send("ok") + wrong.send("ok")
@@ -258,8 +308,8 @@ def test_the_token_never_reaches_logs_errors_or_reprs(telegram_sim, fake_time, c
         telegram_sim.token,
         ["42"],
         base_url=f"http://127.0.0.1:{free_port()}/bot",
-        limiter=RateLimiter(clock=fake_time.time),
-        sleep=fake_time.sleep,
+        limiter=limiter(),
+        sleep=sleeps,
     )
     results += refused.send("refused")
 
