@@ -1,10 +1,17 @@
-"""Moving-window rate limits on calls to an outside service, kept by waiting.
+"""Rate limits on calls to an outside service, kept by waiting: calls paced, not burst.
 
-The count lives where `storage` says (the `limits` library's moving window): with
-`redis://…` every process that talks to the same host counts together (the Procfile's
-workers, web and bot share one OpenAlgo's 10 orders and 50 calls a second, and one
-Telegram bot's 30 messages a second); with `memory://` only this process counts. A store that does not answer leaves the call to
-this process's own count: a hedge order is never held up by the limiter's store.
+An OpenAlgo server counts a client's calls to an endpoint in a moving second when they
+arrive (10 orders, 50 other calls). A moving window of our own let 45 reads go at once;
+they reached a loaded server spread over a few hundred milliseconds, the next second's 45
+arrived on their tail, and 100 buyers on one host drew 20–35 refusals a minute
+(bench/run.py --one-host) even with a fifth kept back. So calls are paced (the generic
+cell rate algorithm): a fifth of the limit may go at once, the rest one gap apart, and any
+moving second holds at most `per_second`.
+
+The pace is kept where `storage` says: with `redis://…` every process that talks to the
+same host paces together (the Procfile's workers, web and bot share one OpenAlgo and one
+Telegram bot); with `memory://` only this process does. A store that does not answer
+leaves the pace to this process for a minute: a hedge order is never held up by it.
 """
 
 from __future__ import annotations
@@ -13,20 +20,76 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.errors import ConfigurationError, StorageError
-from limits.storage import Storage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+import redis
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
-RETRY_STORE = 60  # seconds counted in this process after the shared store failed to answer
+RETRY_STORE = 60  # seconds paced in this process after the shared store failed to answer
 STORE_TIMEOUTS = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
 
 
+@dataclass(frozen=True)
+class Pace:
+    """`burst` calls at once, then one every `gap` seconds: b + r − 1 calls in any moving
+    second at a rate r, so r = per_second − b + 1."""
+
+    gap: float
+    tolerance: float  # how far ahead of the pace a call may be: the burst's room
+
+    @classmethod
+    def of(cls, per_second: int) -> Pace:
+        burst = max(per_second // 5, min(per_second, 2))  # a buy's two legs go together
+        gap = 1 / (per_second - burst + 1)
+        return cls(gap, (burst - 1) * gap)
+
+
+# The next call's theoretical time for a key: a call may go once it is within `tolerance`
+# of now, and moves it a gap on. Redis's clock, so processes on several machines agree.
+PACE_SCRIPT = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local gap, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2])
+local due = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+if due - now > tolerance then return tostring(due - tolerance - now) end
+redis.call('SET', KEYS[1], tostring(due + gap), 'PX', math.ceil((due + gap - now) * 1000) + 1000)
+return '0'
+"""
+
+
+class LocalStore:
+    """The pace kept in this process alone."""
+
+    def __init__(self) -> None:
+        self._due: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str, pace: Pace) -> float:
+        with self._lock:
+            now = time.monotonic()
+            due = max(self._due.get(key, 0.0), now)
+            if due - now > pace.tolerance:
+                return due - pace.tolerance - now
+            self._due[key] = due + pace.gap
+            return 0.0
+
+
+class RedisStore:
+    """The pace kept in Redis, for every process that uses it."""
+
+    def __init__(self, url: str) -> None:
+        self._script = redis.Redis.from_url(url, **STORE_TIMEOUTS).register_script(PACE_SCRIPT)
+
+    def take(self, key: str, pace: Pace) -> float:
+        return float(self._script(keys=[key], args=[pace.gap, pace.tolerance]))
+
+
+Store = LocalStore | RedisStore
+
+
 class RateLimiter:
-    """`limits`: calls a second per endpoint (`default` for any other), for one `host` (or bot)."""
+    """Calls a moving second per endpoint (`default` for any other), for one `host` (or bot)."""
 
     def __init__(
         self,
@@ -37,58 +100,44 @@ class RateLimiter:
         sleep: Callable[[float], None] = time.sleep,
     ):
         self._host = host
-        self._items = {endpoint: RateLimitItemPerSecond(count) for endpoint, count in limits.items()}
-        self._default = RateLimitItemPerSecond(default)
-        self._shared = MovingWindowRateLimiter(store(storage))
-        self._local = MovingWindowRateLimiter(store("memory://"))
+        self._paces = {endpoint: Pace.of(count) for endpoint, count in limits.items()}
+        self._default = Pace.of(default)
+        self._shared = store(storage)
+        self._local = store("memory://")
         self._shared_down_until = 0.0
         self._sleep = sleep
 
     def acquire(self, endpoint: str) -> None:
-        """Returns once the call may go: at once, or after the window has room."""
+        """Returns once the call may go: at once, or after its turn."""
         while wait := self.try_acquire(endpoint):
             self._sleep(wait)
 
     def try_acquire(self, endpoint: str) -> float:
         """0.0 if the call may go now (it is counted); else the seconds to wait before asking
         again (nothing counted). Never sleeps: for an event loop, which must await the wait."""
-        item = self._items.get(endpoint, self._default)
-        return 0.0 if self._hit(item, endpoint) else self._wait(item, endpoint)
-
-    def _hit(self, item: RateLimitItem, endpoint: str) -> bool:
+        key, pace = f"ratelimit:{self._host}:{endpoint}", self._paces.get(endpoint, self._default)
         if time.monotonic() >= self._shared_down_until:
             try:
-                return self._shared.hit(item, self._host, endpoint)
-            except (StorageError, RedisError, OSError) as down:
-                log.warning("rate-limit store down (%s): counting in this process for %ss", type(down).__name__, RETRY_STORE)
+                return self._shared.take(key, pace)
+            except (RedisError, OSError) as down:
+                log.warning("rate-limit store down (%s): pacing in this process for %ss", type(down).__name__, RETRY_STORE)
                 self._shared_down_until = time.monotonic() + RETRY_STORE
-        return self._local.hit(item, self._host, endpoint)
-
-    def _wait(self, item: RateLimitItem, endpoint: str) -> float:
-        window = self._local if time.monotonic() < self._shared_down_until else self._shared
-        try:
-            reset = window.get_window_stats(item, self._host, endpoint).reset_time
-        except (StorageError, RedisError, OSError):
-            return 0.05
-        return min(max(reset - time.time(), 0.001), float(item.get_expiry()))
+        return self._local.take(key, pace)
 
 
 _shared: dict[tuple[str, str], RateLimiter] = {}
-_stores: dict[str, Storage] = {}
+_stores: dict[str, Store] = {}
 _shared_lock = threading.Lock()
 _stores_lock = threading.Lock()
 
 
-def store(storage: str) -> Storage:
+def store(storage: str) -> Store:
     """One store (for Redis, one connection pool) per URL in this process, whichever host's
-    limiter counts in it: a pool a host made a connection for each host and thread, and
-    1,000 accounts' limiters spent a quarter of the workers' CPU opening connections."""
+    limiter uses it: a pool a host made a connection for each host and thread, and 1,000
+    accounts' limiters spent a quarter of the workers' CPU opening connections."""
     with _stores_lock:
         if storage not in _stores:
-            made = storage_from_string(storage, **(STORE_TIMEOUTS if storage.startswith("redis") else {}))
-            if not isinstance(made, Storage):  # async+…: these limiters count from threads, not a loop
-                raise ConfigurationError("the rate-limit store must not be an async+… one")
-            _stores[storage] = made
+            _stores[storage] = LocalStore() if storage == "memory://" else RedisStore(storage)
         return _stores[storage]
 
 
