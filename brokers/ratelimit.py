@@ -59,15 +59,14 @@ return '0'
 
 
 class LocalStore:
-    """The pace kept in this process alone."""
+    """The pace kept in this process alone, on its limiters' clock."""
 
     def __init__(self) -> None:
         self._due: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def take(self, key: str, pace: Pace) -> float:
+    def take(self, key: str, pace: Pace, now: float) -> float:
         with self._lock:
-            now = time.monotonic()
             due = max(self._due.get(key, 0.0), now)
             if due - now > pace.tolerance:
                 return due - pace.tolerance - now
@@ -81,7 +80,7 @@ class RedisStore:
     def __init__(self, url: str) -> None:
         self._script = redis.Redis.from_url(url, **STORE_TIMEOUTS).register_script(PACE_SCRIPT)
 
-    def take(self, key: str, pace: Pace) -> float:
+    def take(self, key: str, pace: Pace, now: float) -> float:  # Redis's own clock, not `now`
         return float(self._script(keys=[key], args=[pace.gap, pace.tolerance]))
 
 
@@ -98,6 +97,7 @@ class RateLimiter:
         default: int,
         storage: str = "memory://",
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self._host = host
         self._paces = {endpoint: Pace.of(count) for endpoint, count in limits.items()}
@@ -106,6 +106,7 @@ class RateLimiter:
         self._local = store("memory://")
         self._shared_down_until = 0.0
         self._sleep = sleep
+        self._clock = clock
 
     def acquire(self, endpoint: str) -> None:
         """Returns once the call may go: at once, or after its turn."""
@@ -118,11 +119,11 @@ class RateLimiter:
         key, pace = f"ratelimit:{self._host}:{endpoint}", self._paces.get(endpoint, self._default)
         if time.monotonic() >= self._shared_down_until:
             try:
-                return self._shared.take(key, pace)
+                return self._shared.take(key, pace, self._clock())
             except (RedisError, OSError) as down:
                 log.warning("rate-limit store down (%s): pacing in this process for %ss", type(down).__name__, RETRY_STORE)
                 self._shared_down_until = time.monotonic() + RETRY_STORE
-        return self._local.take(key, pace)
+        return self._local.take(key, pace, self._clock())
 
 
 _shared: dict[tuple[str, str], RateLimiter] = {}
