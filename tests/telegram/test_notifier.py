@@ -5,7 +5,6 @@ the simulator read: nothing is slept."""
 import asyncio
 import logging
 import socket
-import threading
 import time
 import uuid
 from datetime import date
@@ -172,24 +171,6 @@ def test_many_chats_are_paced_at_the_bots_30_a_second(telegram_sim, sleeps):
     assert all(r.ok for r in results) and len(telegram_sim.messages) == 60
     assert len(sleeps.waiters) == 54  # a fifth (6) go at once, the rest one a 25th of a second apart
     assert len(granted.times) == 60 and most_in_a_second(granted.times) <= 30
-
-
-def test_the_bots_30_a_second_hold_across_threads():
-    shared, granted = limiter(), []
-    start = threading.Barrier(8)
-
-    def ask() -> None:
-        start.wait()
-        for _ in range(5):
-            shared.acquire(BOT)
-            granted.append(time.monotonic())
-
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(granted) == 40 and most_in_a_second(granted) <= 30
 
 
 def test_two_processes_pace_one_chat_together_through_redis(telegram_sim):
