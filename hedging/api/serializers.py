@@ -34,11 +34,14 @@ def percent(**kwargs) -> serializers.DecimalField:
 
 
 class TextField(serializers.CharField):
-    """A JSON string only: DRF's CharField would take 0.5 as "0.5"."""
+    """A JSON string only: DRF's CharField would take 0.5 as "0.5". Its length is the
+    string's as sent, as the schema says: DRF's would be counted once trimmed."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 

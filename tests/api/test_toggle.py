@@ -56,6 +56,9 @@ def test_the_same_state_again_changes_nothing_and_alerts_nothing(staff_api, sim_
         ({"enabled": 0.0}, "enabled"),  # JSON says false as false, not as a number (found by fuzzing)
         ({"enabled": "false"}, "enabled"),
         ({"enabled": False, "session": 999999}, "session"),
+        ({"enabled": False, "reason": "x" * 201}, "reason"),
+        # Counted as sent, as the schema counts it: trimmed it would fit (found by fuzzing).
+        ({"enabled": False, "reason": " " + "x" * 200}, "reason"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field(staff_api, sim_clock, body, field):
