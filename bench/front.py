@@ -63,7 +63,9 @@ class LeanFront:
     def __init__(self, handle: Handle, latency: float = 0.0):
         self._loop = asyncio.new_event_loop()
         self._server = self._loop.run_until_complete(
-            self._loop.create_server(lambda: _Connection(handle, latency), "127.0.0.1", 0))
+            # A backlog for the first minute's connects: each worker process opens one to each
+            # account's OpenAlgo at once (asyncio's 100 dropped some, retried a second later).
+            self._loop.create_server(lambda: _Connection(handle, latency), "127.0.0.1", 0, backlog=4096))
         self.url = "http://127.0.0.1:%d" % self._server.sockets[0].getsockname()[1]
         threading.Thread(target=self._loop.run_forever, name="lean-front", daemon=True).start()
 
