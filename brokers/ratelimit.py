@@ -3,7 +3,7 @@
 An OpenAlgo server counts a client's calls to an endpoint in a moving second when they
 arrive (10 orders, 50 other calls). A moving window of our own let 45 reads go at once;
 they reached a loaded server spread over a few hundred milliseconds, the next second's 45
-arrived on their tail, and 100 buyers on one host drew 20–35 refusals a minute
+arrived on their tail, and 100 buyers on one host drew 19–35 refusals a minute
 (bench/run.py --one-host) even with a fifth kept back. So calls are paced (the generic
 cell rate algorithm): a fifth of the limit may go at once, the rest one gap apart, and any
 moving second holds at most `per_second`.
@@ -32,8 +32,8 @@ STORE_TIMEOUTS = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
 
 @dataclass(frozen=True)
 class Pace:
-    """`burst` calls at once, then one every `gap` seconds: b + r − 1 calls in any moving
-    second at a rate r, so r = per_second − b + 1."""
+    """b calls at once (the burst), then one every `gap` seconds: b + r − 1 calls in any
+    moving second at a rate r, so r = per_second − b + 1."""
 
     gap: float
     tolerance: float  # how far ahead of the pace a call may be: the burst's room

@@ -31,14 +31,8 @@ API_PREFIX = "/api/v1/"
 log = logging.getLogger(__name__)
 
 
-class SimServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, sim: SimBroker, host: str = "127.0.0.1", port: int = 0):
-        if not ipaddress.ip_address(host).is_loopback:
-            raise ValueError(f"the simulated broker binds loopback only, not {host}")
-        self.sim = sim
-        super().__init__((host, port), SimRequestHandler)
+class LoopbackHTTPServer(ThreadingHTTPServer):
+    """A simulator's server (the broker's, Telegram's), with the URL it answers at."""
 
     @property
     def url(self) -> str:
@@ -46,6 +40,16 @@ class SimServer(ThreadingHTTPServer):
         if isinstance(host, (bytes, bytearray)):  # typed so; a bound TCP socket's host is a str
             host = host.decode()
         return f"http://{host}:{port}"
+
+
+class SimServer(LoopbackHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, sim: SimBroker, host: str = "127.0.0.1", port: int = 0):
+        if not ipaddress.ip_address(host).is_loopback:
+            raise ValueError(f"the simulated broker binds loopback only, not {host}")
+        self.sim = sim
+        super().__init__((host, port), SimRequestHandler)
 
 
 class SimRequestHandler(BaseHTTPRequestHandler):

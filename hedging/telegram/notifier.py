@@ -144,7 +144,7 @@ def _closers(open_tags: list[tuple[str, str]]) -> str:
 # Telegram's limits for a bot: one message a second to a chat, about 30 a second in all.
 # The chats are the limiter's endpoints (`chat:<id>`, one a second each); `BOT` counts all.
 BOT, BOT_LIMIT, CHAT_LIMIT = "bot", 30, 1
-# Seconds waited past a window: we count a message when it is let go, Telegram when it
+# Seconds waited past the limiter's wait: we count a message when it is let go, Telegram when it
 # arrives, and a message on a new connection arrives later than one on a kept one (on
 # loopback 1-2 ms; to Telegram a TLS handshake). Without it the simulator, which counts
 # strictly, refused a message to a chat after 0.998 s.

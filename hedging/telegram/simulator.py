@@ -23,9 +23,11 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from brokers.simbroker.server import LoopbackHTTPServer
 
 logger = logging.getLogger(__name__)
 
@@ -452,7 +454,7 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug("simulated Telegram: %s %s", self.command, method)
 
 
-class SimServer(ThreadingHTTPServer):
+class SimServer(LoopbackHTTPServer):
     daemon_threads = True  # long polls must not hold up shutdown
     request_queue_size = 64  # a notifier connects once per chat at once (5: 60 chats were reset)
 
@@ -469,10 +471,7 @@ class SimServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        if isinstance(host, (bytes, bytearray)):  # typed so; a bound TCP socket's host is a str
-            host = host.decode()
-        return f"http://{host}:{port}/bot"
+        return f"{self.url}/bot"
 
     def stop(self) -> None:
         self.sim.close()
