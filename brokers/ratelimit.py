@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,14 +48,23 @@ class Pace:
 
 # The next call's theoretical time for a key: a call may go once it is within `tolerance`
 # of now, and moves it a gap on. Redis's clock, so processes on several machines agree.
+# Several keys at once (a glance's reads of one broker): one round trip, a wait for each.
 PACE_SCRIPT = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local gap, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2])
-local due = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
-if due - now > tolerance then return tostring(due - tolerance - now) end
-redis.call('SET', KEYS[1], tostring(due + gap), 'PX', math.ceil((due + gap - now) * 1000) + 1000)
-return '0'
+local waits, dues = {}, {}
+for i, key in ipairs(KEYS) do
+  local gap, tolerance = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  local due = math.max(dues[key] or tonumber(redis.call('GET', key) or '0'), now)
+  if due - now > tolerance + 1e-6 then  -- epoch seconds: (now + gap) - now is gap give or take 1e-7
+    waits[i] = tostring(due - tolerance - now)
+  else
+    dues[key] = due + gap  -- a key asked twice: not its stored value, rounded to 14 digits
+    redis.call('SET', key, tostring(due + gap), 'PX', math.ceil((due + gap - now) * 1000) + 1000)
+    waits[i] = '0'
+  end
+end
+return waits
 """
 
 
@@ -65,13 +75,16 @@ class LocalStore:
         self._due: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def take(self, key: str, pace: Pace, now: float) -> float:
+    def take(self, turns: list[tuple[str, Pace]], now: float) -> list[float]:
         with self._lock:
-            due = max(self._due.get(key, 0.0), now)
-            if due - now > pace.tolerance:
-                return due - pace.tolerance - now
-            self._due[key] = due + pace.gap
-            return 0.0
+            return [self._take(key, pace, now) for key, pace in turns]
+
+    def _take(self, key: str, pace: Pace, now: float) -> float:
+        due = max(self._due.get(key, 0.0), now)
+        if due - now > pace.tolerance:
+            return due - pace.tolerance - now
+        self._due[key] = due + pace.gap
+        return 0.0
 
 
 class RedisStore:
@@ -80,8 +93,9 @@ class RedisStore:
     def __init__(self, url: str) -> None:
         self._script = redis.Redis.from_url(url, **STORE_TIMEOUTS).register_script(PACE_SCRIPT)
 
-    def take(self, key: str, pace: Pace, now: float) -> float:  # Redis's own clock, not `now`
-        return float(self._script(keys=[key], args=[pace.gap, pace.tolerance]))
+    def take(self, turns: list[tuple[str, Pace]], now: float) -> list[float]:  # Redis's own clock, not `now`
+        waits = self._script(keys=[key for key, _ in turns], args=[v for _, pace in turns for v in (pace.gap, pace.tolerance)])
+        return [float(wait) for wait in waits]
 
 
 Store = LocalStore | RedisStore
@@ -116,14 +130,41 @@ class RateLimiter:
     def try_acquire(self, endpoint: str) -> float:
         """0.0 if the call may go now (it is counted); else the seconds to wait before asking
         again (nothing counted). Never sleeps: for an event loop, which must await the wait."""
-        key, pace = f"ratelimit:{self._host}:{endpoint}", self._paces.get(endpoint, self._default)
+        return self.try_acquire_each([endpoint])[0]
+
+    def try_acquire_each(self, endpoints: list[str]) -> list[float]:
+        """`try_acquire` of each endpoint, in one question to the store."""
+        turns = [(f"ratelimit:{self._host}:{endpoint}", self._paces.get(endpoint, self._default)) for endpoint in endpoints]
         if time.monotonic() >= self._shared_down_until:
             try:
-                return self._shared.take(key, pace, self._clock())
+                return self._shared.take(turns, self._clock())
             except (RedisError, OSError) as down:
                 log.warning("rate-limit store down (%s): pacing in this process for %ss", type(down).__name__, RETRY_STORE)
                 self._shared_down_until = time.monotonic() + RETRY_STORE
-        return self._local.take(key, pace, self._clock())
+        return self._local.take(turns, self._clock())
+
+
+class TakenTurns:
+    """A limiter's turns for calls to `endpoints`, taken together ahead of the calls (one
+    question to the store, not one a call): each finds its turn taken, once; a call past
+    them asks the limiter. A turn taken for a call never made is spent: calls are only
+    ever fewer for it."""
+
+    def __init__(self, limiter: RateLimiter | TakenTurns, endpoints: list[str]):
+        self._limiter = limiter
+        waits = limiter.try_acquire_each(endpoints)
+        self._taken = Counter(endpoint for endpoint, wait in zip(endpoints, waits) if not wait)
+        self._lock = threading.Lock()
+
+    def acquire(self, endpoint: str) -> None:
+        with self._lock:
+            if self._taken[endpoint]:
+                self._taken[endpoint] -= 1
+                return
+        self._limiter.acquire(endpoint)
+
+    def try_acquire_each(self, endpoints: list[str]) -> list[float]:
+        return self._limiter.try_acquire_each(endpoints)
 
 
 _shared: dict[tuple[str, str], RateLimiter] = {}

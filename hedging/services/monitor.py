@@ -30,6 +30,7 @@ class BrokerRead:
     with an entry ahead, the index's `spot` (a buy's strikes are chosen from it)."""
 
     def __init__(self, broker, held: list[tuple[str, str]] | None = None, spot: tuple[str, str] | None = None):
+        broker = broker.with_turns(["positionbook", "funds"] + ["multiquotes"] * bool(held) + ["quotes"] * bool(spot))
         self._positions = broker_reads.submit(broker.positionbook)
         self._funds = broker_reads.submit(broker.funds)
         self.held_quotes = broker_reads.submit(broker.multiquotes, held) if held else None

@@ -134,3 +134,46 @@ def test_an_accounts_client_counts_in_redis(settings):
     account = SimpleNamespace(host=host(), api_key=lambda: "k")
     client = OpenAlgoClient.for_account(account)
     assert client._limiter is openalgo_limiter(account.host, CELERY_REDIS_URL)
+
+
+FUNDS = {"availablecash": 1, "collateral": 0, "m2mrealized": 0, "m2munrealized": 0, "utiliseddebits": 0}
+
+
+class Questions(RateLimiter):
+    """A limiter that counts its questions to the store."""
+
+    asked = 0
+
+    def try_acquire_each(self, endpoints):
+        self.asked += 1
+        return super().try_acquire_each(endpoints)
+
+
+def test_reads_sent_together_take_their_turns_in_one_question_to_redis():
+    """A glance's reads of one broker (funds, positions, quotes) leave at once: one round
+    trip to Redis for their turns, not one each; a call past them asks for its own."""
+    limits = Questions(host(), LIMITS, default=50, storage=CELERY_REDIS_URL, sleep=Sleeps())
+    client = OpenAlgoClient(limits._host, "k", rate_limit=limits)
+    with responses.RequestsMock() as api:
+        api.post(f"{client.host}/api/v1/funds", json={"status": "success", "data": FUNDS})
+        api.post(f"{client.host}/api/v1/positionbook", json={"status": "success", "data": []})
+        together = client.with_turns(["positionbook", "funds"])
+        together.positionbook(), together.funds()
+        assert limits.asked == 1 and len(api.calls) == 2
+        together.funds()
+        assert limits.asked == 2 and len(api.calls) == 3
+
+
+def test_turns_taken_together_are_counted_and_one_past_the_pace_waits():
+    sleeps = Sleeps()
+    orders = limiter(host(), CELERY_REDIS_URL, sleeps)
+    client = OpenAlgoClient(host(), "k", rate_limit=orders)
+    with responses.RequestsMock() as api:
+        api.post(f"{client.host}/api/v1/placeorder", json={"status": "success", "orderid": "1"})
+        together = client.with_turns(["placeorder"] * 3)  # the burst is two: the third is not taken
+        assert sleeps == [] and orders.try_acquire("placeorder") > 0  # the two taken count
+        for n in range(3):
+            together.place_order(strategy=f"t{n}", symbol="S", exchange="NFO", action="BUY", quantity=65,
+                                 pricetype="LIMIT", price=Decimal("1"))
+        assert len(api.calls) == 3
+    assert len(sleeps) >= 1 and 0.09 < sum(sleeps) <= 0.25  # the third waited its turn
