@@ -2,6 +2,7 @@
 session, the batch's broker reads on the wire together; a glance without the lock for a
 session with nothing to do, the locked tick for one with something."""
 
+import json
 import threading
 from datetime import time
 from decimal import Decimal
@@ -109,6 +110,55 @@ def test_a_glance_asks_for_its_hedges_bids_beside_its_funds(trading_day, simbrok
 
     trading_day.refresh_from_db()
     assert not together.broken and not trading_day.last_tick_note.startswith("broker unreachable")
+
+
+def test_a_glance_asks_for_the_spot_beside_the_margin_when_its_baskets_near_the_budget(
+    trading_day, simbroker, celery_eager
+):
+    """P2 would take the budget past the entry trigger: the index spot a buy's strikes are
+    chosen from is asked for with the minute's funds and positions, not a round trip
+    after them (each broker answer held until the three have come)."""
+    together = answered_together(simbroker, {"funds": 1, "positionbook": 1, "quotes": 1})
+
+    assert tasks.lookahead_batch([trading_day.pk]) == 1
+
+    assert not together.broken and trading_day.transactions.get().status == "filled"
+
+
+def test_a_session_far_under_its_budget_is_not_asked_for_the_spot(trading_day, simbroker, celery_eager):
+    trading_day.budget = Decimal(5000000)  # its baskets, all unhedged, use a fraction of it
+    trading_day.save(update_fields=["budget"])
+    spots = index_quotes(simbroker)
+
+    assert tasks.lookahead_batch([trading_day.pk]) == 1
+
+    trading_day.refresh_from_db()
+    assert spots == [] and trading_day.last_tick_note == "no entry in the next 5 min needs a hedge"
+
+
+def test_a_buy_the_guess_missed_reads_the_spot_itself(trading_day, simbroker, celery_eager, monkeypatch):
+    """The guess is for speed: a buy due where it said none still chooses from the spot."""
+    monkeypatch.setattr(orchestrator, "SPOT_AHEAD_CUSHION", Decimal(-1000))
+    spots = index_quotes(simbroker)
+
+    assert tasks.lookahead_batch([trading_day.pk]) == 1
+
+    assert spots == ["NIFTY"] and trading_day.transactions.get().status == "filled"
+
+
+def index_quotes(sim) -> list[str]:
+    """The index spots the broker is asked for, as they are asked."""
+    asked: list[str] = []
+    handle = sim.handle
+
+    def recording(endpoint, body, *args, **kwargs):
+        fields = json.loads(body) if isinstance(body, (bytes, str)) else body
+        if endpoint == "quotes" and fields.get("exchange") == "NSE_INDEX":
+            asked.append(fields["symbol"])
+        return handle(endpoint, body, *args, **kwargs)
+
+    sim.handle = recording
+    return asked
 
 
 def answered_together(sim, first_calls: dict[str, int]) -> threading.Barrier:
