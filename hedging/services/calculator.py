@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from functools import lru_cache
 
 from brokers.models import INDEX_EXCHANGE, OPTION_EXCHANGE
 from brokers.openalgo import NotSupported
@@ -49,7 +50,14 @@ def holidays(index_name: str) -> frozenset:
 
 
 def session_settings(session: DailySession) -> HedgeSettings:
-    return HedgeSettings.for_index(session.index_name, {name: getattr(session, name) for name in SETTING_FIELDS})
+    return _settings(session.index_name, tuple(getattr(session, name) for name in SETTING_FIELDS))
+
+
+@lru_cache(maxsize=1024)
+def _settings(index: str, values: tuple) -> HedgeSettings:
+    """Parsed and checked once a worker for each set of values: a glance asks for them
+    twice a session a minute, a thousand sessions a minute."""
+    return HedgeSettings.for_index(index, dict(zip(SETTING_FIELDS, values)))
 
 
 def margin_model(session: DailySession) -> ConstantsMargin:
