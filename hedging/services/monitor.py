@@ -27,7 +27,8 @@ broker_reads = ThreadPoolExecutor(max_workers=3 * settings.AUTOHEDGE_TICK_BATCH 
 class BrokerRead:
     """A broker's funds and positions, asked for together; for a glance, also the quotes
     of the hedges `held` (their bids decide an exit, when utilisation allows one) and,
-    with an entry ahead, the index's `spot` (a buy's strikes are chosen from it)."""
+    when a buy may be due, the index's `spot` (a buy's strikes are chosen from it). Their
+    rate-limit turns are taken together."""
 
     def __init__(self, broker, held: list[tuple[str, str]] | None = None, spot: tuple[str, str] | None = None):
         broker = broker.with_turns(["positionbook", "funds"] + ["multiquotes"] * bool(held) + ["quotes"] * bool(spot))
