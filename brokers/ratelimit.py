@@ -43,7 +43,10 @@ class Pace:
     def of(cls, per_second: int) -> Pace:
         burst = max(per_second // 5, min(per_second, 2))  # a buy's two legs go together
         gap = 1 / (per_second - burst + 1)
-        return cls(gap, (burst - 1) * gap)
+        # A microsecond over the burst's room: on a clock's large values (Redis's epoch
+        # seconds, a host up for days) the burst's last call is ahead by (now + k·gap) − now,
+        # which rounding can put a hair past k·gap, and it was refused.
+        return cls(gap, (burst - 1) * gap + 1e-6)
 
 
 # The next call's theoretical time for a key: a call may go once it is within `tolerance`
@@ -56,7 +59,7 @@ local waits, dues = {}, {}
 for i, key in ipairs(KEYS) do
   local gap, tolerance = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
   local due = math.max(dues[key] or tonumber(redis.call('GET', key) or '0'), now)
-  if due - now > tolerance + 1e-6 then  -- epoch seconds: (now + gap) - now is gap give or take 1e-7
+  if due - now > tolerance then
     waits[i] = tostring(due - tolerance - now)
   else
     dues[key] = due + gap  -- a key asked twice: not its stored value, rounded to 14 digits

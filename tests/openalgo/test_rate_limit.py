@@ -177,3 +177,12 @@ def test_turns_taken_together_are_counted_and_one_past_the_pace_waits():
                                  pricetype="LIMIT", price=Decimal("1"))
         assert len(api.calls) == 3
     assert len(sleeps) >= 1 and 0.09 < sum(sleeps) <= 0.25  # the third waited its turn
+
+
+def test_a_burst_is_let_go_whole_on_a_clock_days_old():
+    """A host up for days: its monotonic clock's large values round (now + 9 gaps) − now a
+    hair past 9 gaps, and the burst's tenth read was refused."""
+    for n in range(20):
+        reads = RateLimiter(host(), LIMITS, default=50, clock=lambda n=n: 1_000_000 + n * 0.37)
+        waits = reads.try_acquire_each(["quotes"] * 11)
+        assert waits[:10] == [0.0] * 10 and waits[10] > 0
